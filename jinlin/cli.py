@@ -1,0 +1,181 @@
+"""The `jinlin` command: serve, migrate, seed, export-schema; bad settings end in one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from jinlin import settings as settings_module
+from jinlin.db import tortoise_config
+from jinlin.settings import Settings, SettingsError
+
+T = TypeVar("T")
+log = logging.getLogger("jinlin")
+
+
+class CliError(Exception):
+    """A failure to report as one line, without a traceback."""
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text
+
+
+async def apply_migrations(settings: Settings) -> None:
+    """Bring the schema up to date (the same migrations on SQLite and PostgreSQL)."""
+    try:
+        await tortoise_migrate(config=tortoise_config(settings.db_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def with_orm(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` with the ORM initialised on the configured database, closing connections afterwards."""
+    await Tortoise.init(config=tortoise_config(settings.db_url), _enable_global_fallback=True)
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def _run_db(settings: Settings, coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run database work, turning connection and migration failures into a CliError."""
+    try:
+        return asyncio.run(coro_factory())
+    except (CliError, SettingsError):
+        raise
+    except Exception as exc:  # driver, network and migration errors all end the command the same way
+        raise CliError(f"database error ({_safe_url(settings.db_url)}): {_describe(exc)}") from exc
+
+
+def _safe_url(url: str) -> str:
+    """The URL without a password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@")
+    return url.split("?")[0]
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    settings = settings_module.load(db_url=args.db)
+    _run_db(settings, lambda: apply_migrations(settings))
+    print(f"migrations applied to {_safe_url(settings.db_url)}")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    from jinlin.seed import SeedError, seed
+
+    settings = settings_module.load(db_url=args.db)
+
+    async def work() -> dict[str, int]:
+        await apply_migrations(settings)
+        try:
+            return await with_orm(settings, lambda: seed(scale=args.scale))
+        except SeedError as exc:
+            raise CliError(str(exc)) from None
+
+    counts = _run_db(settings, work)
+    print(f"seeded {args.scale}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from schema.root import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+        print(f"schema written to {args.output}")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from jinlin.seed import DEMO_PASSWORD, is_empty, seed
+
+    settings = settings_module.load(db_url=args.db)
+
+    async def prepare() -> str | None:
+        await apply_migrations(settings)
+        if not args.demo:
+            return None
+
+        async def load_demo() -> str | None:
+            if not await is_empty():
+                return None
+            await seed(scale="demo")
+            return DEMO_PASSWORD
+
+        return await with_orm(settings, load_demo)
+
+    seeded = _run_db(settings, prepare)
+    if args.demo:
+        print("demo data loaded (password for every demo account: jinlin-demo)" if seeded
+              else "database already holds data; demo data not loaded again", flush=True)
+    # Workers are separate processes: hand them the resolved settings through the environment.
+    os.environ["JINLIN_DB_URL"] = settings.db_url
+    os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
+    os.environ["JINLIN_ENV"] = settings.env
+    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="info", proxy_headers=True, server_header=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, declared in one place."""
+    parser = argparse.ArgumentParser(prog="jinlin", description="近邻 (Close Neighbour) GraphQL service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations, then serve /graphql")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--db", help="database URL (default: $JINLIN_DB_URL or sqlite://jinlin.sqlite3)")
+    serve.add_argument("--demo", action="store_true", help="load the demo data set into an empty database first")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending migrations")
+    migrate.add_argument("--db")
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed", help="load a data set into an empty database")
+    seed.add_argument("--scale", choices=["demo", "siming"], default="demo")
+    seed.add_argument("--db")
+    seed.set_defaults(func=cmd_seed)
+
+    export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
+    export.add_argument("-o", "--output", default=None)
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "workers", 1) < 1:
+        print("jinlin: --workers must be at least 1", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        args.func(args)
+    except (SettingsError, CliError) as exc:
+        print(f"jinlin: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

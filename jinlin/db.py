@@ -1,0 +1,101 @@
+"""Database wiring: the tortoise config, and a small raw-SQL helper for the few statements the ORM cannot express."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models import MODEL_MODULES
+
+APP_LABEL = "jinlin"
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def tortoise_config(db_url: str) -> dict[str, Any]:
+    """The one tortoise config used by the server, the CLI, migrations and tests."""
+    return {
+        "connections": {"default": db_url},
+        "apps": {
+            APP_LABEL: {
+                "models": list(MODEL_MODULES),
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def client() -> BaseDBAsyncClient:
+    """The connection of the current context (a transaction's, inside `in_transaction`)."""
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    """Dialect switch for the handful of statements that differ between SQLite and PostgreSQL."""
+    return (conn or client()).capabilities.dialect == "postgres"
+
+
+def _to_dialect(sql: str, conn: BaseDBAsyncClient) -> str:
+    """Statements are written with `?` placeholders; asyncpg wants `$1, $2, ...`."""
+    if not is_postgres(conn):
+        return sql
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _m: f"${next(counter)}", sql)
+
+
+async def fetch(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient | None = None) -> list[dict]:
+    """Run one SELECT (or INSERT/UPDATE ... RETURNING) and return rows as dicts."""
+    conn = conn or client()
+    return await conn.execute_query_dict(_to_dialect(sql, conn), list(params))
+
+
+async def execute(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient | None = None) -> int:
+    """Run one data-changing statement and return the number of rows it changed."""
+    conn = conn or client()
+    count, _rows = await conn.execute_query(_to_dialect(sql, conn), list(params))
+    return count
+
+
+def placeholders(values: Iterable[Any]) -> str:
+    """`?, ?, ?` for an IN list of the given values (never empty: callers check first)."""
+    return ", ".join("?" for _ in values)
+
+
+async def page_per_group(
+    inner_sql: str,
+    params: Sequence[Any],
+    *,
+    first: int,
+    after: int | None,
+) -> dict[int, list[dict]]:
+    """Keyset-paginate many lists in one statement: `inner_sql` yields rows with `_g` (list) and `_k` (sort key).
+
+    Returns up to `first + 1` rows per group (the extra one tells `hasNextPage`), ordered by `_k`.
+    """
+    sql = (
+        "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q._g ORDER BY q._k) AS _rn "
+        f"FROM ({inner_sql}) q WHERE q._k > ?) w WHERE w._rn <= ? ORDER BY w._g, w._k"
+    )
+    rows = await fetch(sql, [*params, after if after is not None else -1, first + 1])
+    grouped: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        row.pop("_rn", None)
+        grouped[row.pop("_g")].append(row)
+    return grouped
+
+
+async def count_per_group(inner_sql: str, params: Sequence[Any]) -> dict[int, int]:
+    """Count rows per `_g` of `inner_sql` in one statement (the `totalCount` of many lists)."""
+    rows = await fetch(f"SELECT q._g AS g, COUNT(*) AS n FROM ({inner_sql}) q GROUP BY q._g", params)
+    return {row["g"]: int(row["n"]) for row in rows}
+
+
+# For tortoise's own CLI (`tortoise makemigrations`), named in pyproject's [tool.tortoise].
+TORTOISE_ORM: dict[str, Any] = tortoise_config("sqlite://:memory:")

@@ -1,0 +1,210 @@
+"""Demo and Siming-scale data sets: the real names of the Siming report, bulk-inserted in one transaction."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from tortoise.transactions import in_transaction
+
+from auth.passwords import hash_password_sync
+from jinlin import db
+from models.compound import Compound
+from models.enums import MemberRole, MemberType, OrgKind, PropertyManagement
+from models.org import Org, OrgClosure, Partnership
+from models.registration import Registration
+from models.user import Membership, User
+
+DEMO_PASSWORD = "jinlin-demo"
+SCALES = ("demo", "siming")
+
+# The ten streets (街道) of Siming District.
+SIMING_STREETS = ["嘉莲街道", "厦港街道", "鹭江街道", "中华街道", "开元街道", "滨海街道", "梧村街道",
+                  "筼筜街道", "莲前街道", "鼓浪屿街道"]
+# Siming at the report's scale.
+SIMING_COMPOUNDS, SIMING_BRANCHES, SIMING_RED, SIMING_COMMUNITIES = 760, 696, 331, 100
+SIMING_MEMBERS, SIMING_PARTNERS = 11_000, 240
+
+
+class SeedError(Exception):
+    """The database is not empty, or the scale is unknown."""
+
+
+@dataclass
+class _Plan:
+    """Rows to insert, with ids assigned here so that closure rows and links need no round trips."""
+
+    orgs: list[Org] = field(default_factory=list)
+    closure: list[OrgClosure] = field(default_factory=list)
+    pairs: list[Partnership] = field(default_factory=list)
+    compounds: list[Compound] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    ancestors: dict[int, list[int]] = field(default_factory=dict)
+    password_hash: str = ""
+    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    def org(self, name: str, kind: OrgKind, parent: Org | None = None) -> Org:
+        org = Org(id=len(self.orgs) + 1, name=name, kind=kind, parent_id=parent.id if parent else None,
+                  depth=parent.depth + 1 if parent else 0, created_at=self.now)
+        self.orgs.append(org)
+        lineage = [*self.ancestors.get(parent.id, []), parent.id] if parent else []
+        self.ancestors[org.id] = lineage
+        for depth, ancestor in enumerate([org.id, *reversed(lineage)]):
+            self.closure.append(OrgClosure(id=len(self.closure) + 1, ancestor_id=ancestor,
+                                           descendant_id=org.id, depth=depth))
+        return org
+
+    def compound(self, name: str, community: Org, branch: Org | None, *, households: int, red: bool,
+                 pm: PropertyManagement = PropertyManagement.COMPANY, address: str | None = None) -> Compound:
+        c = Compound(id=len(self.compounds) + 1, name=name, community_id=community.id,
+                     branch_id=branch.id if branch else None, households=households, has_red_committee=red,
+                     property_management=pm, address=address, created_at=self.now)
+        self.compounds.append(c)
+        return c
+
+    def user(self, phone: str, name: str) -> User:
+        u = User(id=len(self.users) + 1, phone=phone, display_name=name, password_hash=self.password_hash,
+                 created_at=self.now)
+        self.users.append(u)
+        return u
+
+    def member(self, user: User, org: Org, role: MemberRole) -> None:
+        self.memberships.append(Membership(id=len(self.memberships) + 1, user_id=user.id, org_id=org.id,
+                                           role=role, created_at=self.now))
+
+    def register(self, user: User, branch: Org, member_type: MemberType, work_unit: str | None = None) -> None:
+        self.registrations.append(Registration(
+            id=len(self.registrations) + 1, user_id=user.id, branch_id=branch.id, member_type=member_type,
+            work_unit=work_unit, registered_at=self.now, active_user_id=user.id))
+        self.member(user, branch, MemberRole.MEMBER)
+
+    def pair(self, partner: Org, org: Org) -> None:
+        self.pairs.append(Partnership(id=len(self.pairs) + 1, partner_id=partner.id, org_id=org.id,
+                                      created_at=self.now))
+
+
+def _demo(plan: _Plan) -> dict[str, Org]:
+    """The contract's demo table: seven accounts and the orgs they belong to."""
+    district = plan.org("思明区", OrgKind.DISTRICT)
+    jialian = plan.org("嘉莲街道", OrgKind.STREET_COMMITTEE, district)
+    xiagang = plan.org("厦港街道", OrgKind.STREET_COMMITTEE, district)
+    lujiang = plan.org("鹭江街道", OrgKind.STREET_COMMITTEE, district)
+    lianhua = plan.org("莲花北社区", OrgKind.COMMUNITY_COMMITTEE, jialian)
+    xunsiding = plan.org("巡司顶社区", OrgKind.COMMUNITY_COMMITTEE, xiagang)
+    xiaoxue = plan.org("小学社区", OrgKind.COMMUNITY_COMMITTEE, lujiang)
+    guanyuanli_branch = plan.org("观远里小区党支部", OrgKind.COMPOUND_BRANCH, lianhua)
+    hailong_branch = plan.org("海龙小区党支部", OrgKind.COMPOUND_BRANCH, xunsiding)
+    guomao_branch = plan.org("国贸金海岸小区党支部", OrgKind.COMPOUND_BRANCH, xiaoxue)
+    plan.org("观远里厝边帮帮团", OrgKind.VOLUNTEER_TEAM, guanyuanli_branch)
+    plan.org("巡司顶小巷和事佬", OrgKind.VOLUNTEER_TEAM, xunsiding)
+    jiean = plan.org("厦门市捷安集团党支部", OrgKind.PARTNER_UNIT)
+    police = plan.org("鹭江派出所", OrgKind.PARTNER_UNIT)
+    plan.pair(jiean, jialian)
+    plan.pair(jiean, xunsiding)
+    plan.pair(police, lujiang)
+
+    plan.compound("观远里小区", lianhua, guanyuanli_branch, households=412, red=True,
+                  pm=PropertyManagement.SELF_MANAGED, address="厦门市思明区莲花北路观远里")
+    plan.compound("海龙小区", xunsiding, hailong_branch, households=2536, red=True,
+                  pm=PropertyManagement.NONE, address="厦门市思明区巡司顶")
+    plan.compound("国贸金海岸小区", xiaoxue, guomao_branch, households=680, red=False,
+                  address="厦门市思明区鹭江道国贸金海岸")
+
+    accounts = [
+        ("13800000000", "思明区管理员", district, MemberRole.ADMIN),
+        ("13800000001", "嘉莲街道管理员", jialian, MemberRole.ADMIN),
+        ("13800000002", "莲花北社区书记", lianhua, MemberRole.ADMIN),
+        ("13800000003", "观远里支部书记", guanyuanli_branch, MemberRole.ADMIN),
+        ("13800000004", "陈党员", None, None),
+        ("13800000005", "捷安集团党支部书记", jiean, MemberRole.ADMIN),
+        ("13800000006", "林居民", None, None),
+    ]
+    for phone, name, org, role in accounts:
+        user = plan.user(phone, name)
+        if org is not None and role is not None:
+            plan.member(user, org, role)
+        if phone == "13800000004":
+            plan.register(user, guanyuanli_branch, MemberType.IN_SERVICE, "厦门市捷安集团")
+    return {"district": district, "streets": [jialian, xiagang, lujiang],  # type: ignore[dict-item]
+            "communities": [lianhua, xunsiding, xiaoxue], "branches": [guanyuanli_branch, hailong_branch,
+                                                                       guomao_branch]}
+
+
+def _siming(plan: _Plan) -> None:
+    """Grow the demo set to the district's scale: 10 streets, ~100 communities, 760 compounds, 696 branches."""
+    rng = random.Random(20171)  # fixed: the same district on every machine
+    base = _demo(plan)
+    district: Org = base["district"]  # type: ignore[assignment]
+    streets: list[Org] = list(base["streets"])  # type: ignore[arg-type]
+    for name in SIMING_STREETS[len(streets):]:
+        streets.append(plan.org(name, OrgKind.STREET_COMMITTEE, district))
+    communities: list[Org] = list(base["communities"])  # type: ignore[arg-type]
+    while len(communities) < SIMING_COMMUNITIES:
+        street = streets[len(communities) % len(streets)]
+        communities.append(plan.org(f"{street.name[:-2]}第{len(communities) + 1}社区", OrgKind.COMMUNITY_COMMITTEE,
+                                    street))
+    branches: list[Org] = list(base["branches"])  # type: ignore[arg-type]
+    compounds_by_branch: dict[int, int] = {b.id: 1 for b in branches}
+    red_so_far = sum(1 for c in plan.compounds if c.has_red_committee)
+    # 696 branches cover all 760 compounds: 632 branches cover one compound, 64 cover two.
+    new_branches = SIMING_BRANCHES - len(branches)
+    new_compounds = SIMING_COMPOUNDS - len(plan.compounds)
+    doubles = new_compounds - new_branches
+    red_left = SIMING_RED - red_so_far
+    for i in range(new_branches):
+        community = communities[i % len(communities)]
+        branch = plan.org(f"{community.name[:-2]}第{i + 1}小区党支部", OrgKind.COMPOUND_BRANCH, community)
+        branches.append(branch)
+        for j in range(2 if i < doubles else 1):
+            left = SIMING_COMPOUNDS - len(plan.compounds)
+            red = rng.random() < red_left / left if left else False
+            red_left -= red
+            plan.compound(f"{community.name[:-2]}第{i + 1}-{j + 1}小区", community, branch,
+                          households=rng.randint(80, 1200), red=red,
+                          pm=rng.choice(list(PropertyManagement)))
+    teams = ["厝边帮帮团", "能人服务队", "小巷和事佬", "黄昏行平安巡查队", "三红垃圾分类监督队"]
+    for i, community in enumerate(communities):
+        plan.org(f"{community.name}{teams[i % len(teams)]}", OrgKind.VOLUNTEER_TEAM, community)
+    for i in range(SIMING_PARTNERS - 2):
+        unit = plan.org(f"思明区共建单位{i + 1:03d}党支部", OrgKind.PARTNER_UNIT)
+        plan.pair(unit, streets[i % len(streets)])
+        plan.pair(unit, communities[rng.randrange(len(communities))])
+    member_types = [MemberType.IN_SERVICE] * 6 + [MemberType.RETIRED] * 3 + [MemberType.FLOATING]
+    for i in range(SIMING_MEMBERS - len(plan.registrations)):
+        user = plan.user(f"139{i:08d}", f"党员{i + 1:05d}")
+        plan.register(user, branches[rng.randrange(len(branches))], rng.choice(member_types))
+
+
+async def _reset_sequences(conn: object) -> None:
+    """PostgreSQL sequences do not see explicit ids: move them past the seeded rows."""
+    for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration"):
+        await db.fetch(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1,"
+            " false)", conn=conn)  # type: ignore[arg-type]
+
+
+async def is_empty() -> bool:
+    """A database with no organisations and no users counts as empty (safe to seed)."""
+    return not await Org.exists() and not await User.exists()
+
+
+async def seed(*, scale: str) -> dict[str, int]:
+    """Insert the data set of a scale into an empty database, in one transaction; returns row counts."""
+    if scale not in SCALES:
+        raise SeedError(f"unknown scale {scale!r}: use one of {', '.join(SCALES)}")
+    if not await is_empty():
+        raise SeedError("the database already holds data; seed an empty database")
+    plan = _Plan(password_hash=hash_password_sync(DEMO_PASSWORD))
+    (_demo if scale == "demo" else _siming)(plan)
+    async with in_transaction() as conn:
+        for model, rows in ((Org, plan.orgs), (OrgClosure, plan.closure), (Partnership, plan.pairs),
+                            (Compound, plan.compounds), (User, plan.users), (Membership, plan.memberships),
+                            (Registration, plan.registrations)):
+            await model.bulk_create(rows, batch_size=2000, using_db=conn)
+        if db.is_postgres(conn):
+            await _reset_sequences(conn)
+    return {"orgs": len(plan.orgs), "compounds": len(plan.compounds), "users": len(plan.users),
+            "registrations": len(plan.registrations), "pairings": len(plan.pairs)}

@@ -1,0 +1,121 @@
+"""Settings read once from the environment (and the command line), validated before anything starts."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+DEFAULT_DB_URL = "sqlite://jinlin.sqlite3"
+SQLITE_PRAGMAS = {"journal_mode": "WAL", "foreign_keys": "ON", "synchronous": "FULL", "busy_timeout": "10000"}
+MIN_SECRET_BYTES = 32
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know, so no module reads `os.environ` on its own."""
+
+    db_url: str = DEFAULT_DB_URL
+    secret_key: str = ""
+    env: str = "development"
+    jwt_issuer: str = "jinlin"
+    jwt_audience: str = "jinlin-app"
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+    login_max_failures: int = 5
+    login_window: timedelta = timedelta(minutes=15)
+    max_query_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        """Production hides GraphiQL, introspection and suggestions and demands a real secret."""
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """SQLite needs pragmas and a single writer; PostgreSQL does not."""
+        return self.db_url.startswith("sqlite:")
+
+    def with_db_url(self, db_url: str) -> "Settings":
+        """The same settings on another database (used by `--db` and by tests)."""
+        return replace(self, db_url=normalise_db_url(db_url))
+
+
+def normalise_db_url(url: str) -> str:
+    """Check a database URL and add the SQLite pragmas the service relies on (WAL, FKs, fsync, busy wait)."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = parts.netloc + parts.path
+        if not path:
+            raise SettingsError(f"database URL {url!r} has no file path (try sqlite://jinlin.sqlite3)")
+        params = dict(SQLITE_PRAGMAS)
+        params.update(dict(parse_qsl(parts.query)))
+        return f"sqlite://{path}?{urlencode(params)}"
+    if parts.scheme in {"postgres", "postgresql", "asyncpg"}:
+        if not parts.hostname and "host=" not in parts.query:
+            raise SettingsError(f"database URL {url!r} names no host")
+        try:
+            parts.port
+        except ValueError:
+            raise SettingsError(f"database URL {url!r} has a port that is not a number") from None
+        if not parts.path.strip("/"):
+            raise SettingsError(f"database URL {url!r} names no database")
+        return url
+    raise SettingsError(
+        f"database URL {url!r} is not understood: use sqlite://FILE or postgres://USER@HOST:PORT/DB"
+    )
+
+
+def sqlite_path(db_url: str) -> str | None:
+    """The file behind an SQLite URL (None for PostgreSQL), e.g. to keep the dev secret beside it."""
+    parts = urlsplit(db_url)
+    if parts.scheme != "sqlite":
+        return None
+    return parts.netloc + parts.path
+
+
+def _dev_secret(db_url: str) -> str:
+    """Generate the development signing key once and keep it beside the database, readable by us only."""
+    db_file = sqlite_path(db_url)
+    if db_file and db_file != ":memory:":
+        key_file = Path(db_file).resolve().parent / ".jinlin-secret"
+    else:
+        key_file = Path.cwd() / ".jinlin-secret"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None) -> Settings:
+    """Build settings from the environment; `db_url` (from `--db`) wins over `JINLIN_DB_URL`."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("JINLIN_ENV", "development").strip() or "development"
+    if env not in {"development", "production"}:
+        raise SettingsError(f"JINLIN_ENV must be 'development' or 'production', not {env!r}")
+    url = normalise_db_url(db_url or environ.get("JINLIN_DB_URL") or DEFAULT_DB_URL)
+    key = environ.get("JINLIN_SECRET_KEY", "")
+    if not key:
+        if env == "production":
+            raise SettingsError("JINLIN_SECRET_KEY is required when JINLIN_ENV=production")
+        key = _dev_secret(url)
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"JINLIN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
+    return Settings(db_url=url, secret_key=key, env=env)

@@ -1,0 +1,9 @@
+"""Tortoise models, one module per domain noun; MODEL_MODULES is what the ORM and migrations load."""
+
+MODEL_MODULES: list[str] = [
+    "models.org",
+    "models.compound",
+    "models.user",
+    "models.registration",
+    "models.project",
+]

@@ -1,0 +1,282 @@
+"""Organisations of the 近邻 hierarchy, their ancestor closure, and partner pairings (结对共建)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise import fields
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from jinlin import db
+from models.enums import OrgKind
+
+
+class Org(Model):
+    """A district, street work committee, community party committee, compound branch, partner unit or team."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=100)
+    kind = fields.CharEnumField(OrgKind, max_length=24)
+    parent: fields.ForeignKeyNullableRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    depth = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "org"
+        indexes = (("parent_id", "id"), ("kind", "id"))
+
+
+class OrgClosure(Model):
+    """One row per (ancestor, descendant) pair, self included: subtree and ancestor queries stay one indexed join."""
+
+    id = fields.IntField(primary_key=True)
+    ancestor: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    descendant: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    depth = fields.IntField()
+
+    class Meta:
+        table = "org_closure"
+        unique_together = (("ancestor_id", "descendant_id"),)
+        indexes = (("descendant_id", "depth"),)
+
+
+class Partnership(Model):
+    """A partner unit paired with a street or community (结对共建)."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "partnership"
+        unique_together = (("partner_id", "org_id"),)
+        indexes = (("org_id", "partner_id"),)
+
+
+@dataclass(frozen=True)
+class OrgStats:
+    """Figures rolled up over an org's whole subtree, as the dashboards show them."""
+
+    compound_count: int = 0
+    covered_compound_count: int = 0
+    branch_count: int = 0
+    red_committee_count: int = 0
+    partner_unit_count: int = 0
+    registered_member_count: int = 0
+    project_count: int = 0
+    claimed_project_count: int = 0
+    verified_hours: float = 0.0
+
+    @property
+    def coverage_rate(self) -> float:
+        """Share of compounds covered by a branch (0 when there are none)."""
+        return self.covered_compound_count / self.compound_count if self.compound_count else 0.0
+
+
+def _rows_to_orgs(rows: list[dict]) -> list[Org]:
+    return [Org._init_from_db(**row) for row in rows]
+
+
+async def get(*, org_id: int) -> Org | None:
+    """One org by primary key."""
+    return await Org.get_or_none(id=org_id)
+
+
+async def get_many(*, org_ids: list[int]) -> dict[int, Org]:
+    """Orgs by primary key, in one statement."""
+    return {org.id: org for org in await Org.filter(id__in=org_ids)}
+
+
+async def create(*, name: str, kind: OrgKind, parent: Org | None) -> Org:
+    """Insert an org and its closure rows atomically (ancestors come from the parent's rows)."""
+    async with in_transaction() as conn:
+        org = await Org.create(
+            name=name, kind=kind, parent=parent, depth=(parent.depth + 1) if parent else 0, using_db=conn
+        )
+        await db.execute(
+            "INSERT INTO org_closure (ancestor_id, descendant_id, depth) "
+            "SELECT ancestor_id, ?, depth + 1 FROM org_closure WHERE descendant_id = ? "
+            "UNION ALL SELECT ?, ?, 0",
+            [org.id, parent.id if parent else -1, org.id, org.id],
+            conn=conn,
+        )
+    return org
+
+
+async def rename(*, org: Org, name: str) -> Org:
+    """Change an org's display name (its place in the tree never moves)."""
+    org.name = name
+    await org.save(update_fields=["name"])
+    return org
+
+
+async def ancestor_ids(*, org_ids: list[int]) -> dict[int, list[int]]:
+    """Ancestors of each org, root first, the org itself excluded."""
+    result: dict[int, list[int]] = {org_id: [] for org_id in org_ids}
+    rows = await db.fetch(
+        "SELECT descendant_id AS d, ancestor_id AS a FROM org_closure "
+        f"WHERE descendant_id IN ({db.placeholders(org_ids)}) AND depth > 0 ORDER BY descendant_id, depth DESC",
+        org_ids,
+    )
+    for row in rows:
+        result[row["d"]].append(row["a"])
+    return result
+
+
+def _filter_sql(*, kind: OrgKind | None, parent_id: int | None, search: str | None) -> tuple[str, list]:
+    clauses, params = [], []
+    if kind is not None:
+        clauses.append("o.kind = ?")
+        params.append(kind.value)
+    if parent_id is not None:
+        clauses.append("o.parent_id = ?")
+        params.append(parent_id)
+    if search:
+        clauses.append("LOWER(o.name) LIKE ?")
+        params.append(f"%{search.lower()}%")
+    return (" AND ".join(clauses) or "1 = 1"), params
+
+
+async def page(
+    *, kind: OrgKind | None, parent_id: int | None, search: str | None, first: int, after: int | None
+) -> list[Org]:
+    """A keyset page of the public org directory (`first + 1` rows, by id)."""
+    where, params = _filter_sql(kind=kind, parent_id=parent_id, search=search)
+    rows = await db.fetch(
+        f"SELECT o.* FROM org o WHERE {where} AND o.id > ? ORDER BY o.id LIMIT ?",
+        [*params, after if after is not None else -1, first + 1],
+    )
+    return _rows_to_orgs(rows)
+
+
+async def count(*, kind: OrgKind | None, parent_id: int | None, search: str | None) -> int:
+    """How many orgs match the directory filter."""
+    where, params = _filter_sql(kind=kind, parent_id=parent_id, search=search)
+    rows = await db.fetch(f"SELECT COUNT(*) AS n FROM org o WHERE {where}", params)
+    return int(rows[0]["n"])
+
+
+def _children_sql(parent_ids: list[int], kind: OrgKind | None) -> tuple[str, list]:
+    sql = f"SELECT o.*, o.parent_id AS _g, o.id AS _k FROM org o WHERE o.parent_id IN ({db.placeholders(parent_ids)})"
+    params: list = list(parent_ids)
+    if kind is not None:
+        sql += " AND o.kind = ?"
+        params.append(kind.value)
+    return sql, params
+
+
+async def children_pages(
+    *, parent_ids: list[int], kind: OrgKind | None, first: int, after: int | None
+) -> dict[int, list[Org]]:
+    """A page of direct children for each parent, in one statement."""
+    sql, params = _children_sql(parent_ids, kind)
+    grouped = await db.page_per_group(sql, params, first=first, after=after)
+    return {gid: _rows_to_orgs(_strip(rows)) for gid, rows in grouped.items()}
+
+
+async def children_counts(*, parent_ids: list[int], kind: OrgKind | None) -> dict[int, int]:
+    """Number of direct children for each parent, in one statement."""
+    sql, params = _children_sql(parent_ids, kind)
+    return await db.count_per_group(sql, params)
+
+
+def _partners_sql(org_ids: list[int]) -> tuple[str, list]:
+    marks = db.placeholders(org_ids)
+    sql = (
+        f"SELECT o.*, p.org_id AS _g, o.id AS _k FROM partnership p JOIN org o ON o.id = p.partner_id "
+        f"WHERE p.org_id IN ({marks}) "
+        f"UNION ALL SELECT o.*, p.partner_id AS _g, o.id AS _k FROM partnership p JOIN org o ON o.id = p.org_id "
+        f"WHERE p.partner_id IN ({marks})"
+    )
+    return sql, [*org_ids, *org_ids]
+
+
+async def partner_pages(*, org_ids: list[int], first: int, after: int | None) -> dict[int, list[Org]]:
+    """Paired orgs of each org, both directions, one statement."""
+    sql, params = _partners_sql(org_ids)
+    grouped = await db.page_per_group(sql, params, first=first, after=after)
+    return {gid: _rows_to_orgs(_strip(rows)) for gid, rows in grouped.items()}
+
+
+async def partner_counts(*, org_ids: list[int]) -> dict[int, int]:
+    """Number of paired orgs of each org."""
+    sql, params = _partners_sql(org_ids)
+    return await db.count_per_group(sql, params)
+
+
+def _strip(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row.pop("_k", None)
+    return rows
+
+
+async def is_paired(*, partner_id: int, org_id: int) -> bool:
+    """Whether a partner unit is paired with an org."""
+    return await Partnership.exists(partner_id=partner_id, org_id=org_id)
+
+
+async def pair(*, partner: Org, org: Org) -> bool:
+    """Pair a partner unit with a street or community; False when they were already paired."""
+    inserted = await db.execute(
+        "INSERT INTO partnership (partner_id, org_id, created_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
+        "ON CONFLICT (partner_id, org_id) DO NOTHING",
+        [partner.id, org.id],
+    )
+    return inserted == 1
+
+
+async def unpair(*, partner: Org, org: Org) -> bool:
+    """Dissolve a pairing; False when there was none."""
+    return await Partnership.filter(partner_id=partner.id, org_id=org.id).delete() > 0
+
+
+_STATS_SQL = """
+SELECT o.id AS org_id,
+  COALESCE(cs.n, 0) AS compound_count, COALESCE(cs.covered, 0) AS covered_compound_count,
+  COALESCE(cs.red, 0) AS red_committee_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN org d ON d.id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND d.kind = 'COMPOUND_BRANCH') AS branch_count,
+  (SELECT COUNT(DISTINCT p.partner_id) FROM org_closure cl JOIN partnership p ON p.org_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id) AS partner_unit_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN registration r ON r.branch_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND r.active_user_id IS NOT NULL) AS registered_member_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND pr.status <> 'DRAFT') AS project_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND pr.claimed_count > 0) AS claimed_project_count,
+  (SELECT COALESCE(SUM(c.verified_hours), 0) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
+     JOIN claim c ON c.project_id = pr.id WHERE cl.ancestor_id = o.id AND c.status = 'VERIFIED') AS verified_hours
+FROM org o
+LEFT JOIN (
+  SELECT cl.ancestor_id AS aid, COUNT(*) AS n,
+    SUM(CASE WHEN c.branch_id IS NOT NULL THEN 1 ELSE 0 END) AS covered,
+    SUM(CASE WHEN c.has_red_committee THEN 1 ELSE 0 END) AS red
+  FROM org_closure cl JOIN compound c ON cl.descendant_id = COALESCE(c.branch_id, c.community_id)
+  WHERE cl.ancestor_id IN ({marks}) GROUP BY cl.ancestor_id
+) cs ON cs.aid = o.id
+WHERE o.id IN ({marks})
+"""
+
+
+async def stats(*, org_ids: list[int]) -> dict[int, OrgStats]:
+    """Subtree statistics for many orgs in one statement (the org page and the dashboards)."""
+    marks = db.placeholders(org_ids)
+    rows = await db.fetch(_STATS_SQL.format(marks=marks), [*org_ids, *org_ids])
+    return {
+        row.pop("org_id"): OrgStats(
+            **{k: (float(v) if k == "verified_hours" else int(v)) for k, v in row.items()}
+        )
+        for row in rows
+    }

@@ -1,0 +1,64 @@
+"""`node` and `nodes`: fetch anything by global id, answering null alike for missing and for invisible objects."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+
+from auth import policies
+from schema.compound import Compound
+from schema.errors import invalid_argument
+from schema.org import Org
+from schema.relay import MAX_PAGE, Node, from_global_id
+from schema.user import User
+
+from schema.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+async def _org(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.org.load(pk)
+    return Org.from_model(row) if row else None
+
+
+async def _compound(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.compound.load(pk)
+    return Compound.from_model(row) if row else None
+
+
+async def _user(ctx: Context, pk: int) -> Any:
+    if not await policies.can_see_user(ctx.viewer, pk):
+        return None
+    row = await ctx.loaders.user.load(pk)
+    return User.from_model(row) if row else None
+
+
+# Type name -> fetch-and-check; each later domain registers its node types here.
+NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
+    "Org": _org,
+    "Compound": _compound,
+    "User": _user,
+}
+
+
+async def _resolve(ctx: Context, global_id: str) -> Node | None:
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] not in NODE_TYPES:
+        return None
+    return await NODE_TYPES[decoded[0]](ctx, decoded[1])
+
+
+async def node(info: Info, id: strawberry.ID) -> Node | None:
+    """Any object by global id; null when unknown or not visible to the viewer."""
+    return await _resolve(info.context, id)
+
+
+async def nodes(info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    """Several objects by global id (at most 100), batched through the request's loaders."""
+    if len(ids) > MAX_PAGE:
+        raise invalid_argument(info.context.lang, "ids", "too_many_ids", max=MAX_PAGE)
+    return list(await asyncio.gather(*(_resolve(info.context, gid) for gid in ids)))

@@ -1,0 +1,78 @@
+"""The viewer, and membership management (appointing members, staff and admins of an org)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from auth import policies
+from models import user as user_model
+from models.enums import MemberRole
+from resolvers.common import check_phone, load_org, require_login
+from schema.errors import ErrorCode, UserError, forbidden, user_error
+from schema.relay import pk_of
+from schema.user import AddMemberInput, Membership, MembershipPayload, RemoveMemberInput, User
+
+from schema.context import Context
+
+Info = strawberry.Info[Context, None]
+
+
+async def viewer(info: Info) -> User | None:
+    """The logged-in user, or null when anonymous."""
+    user_id = info.context.viewer.user_id
+    if user_id is None:
+        return None
+    row = await info.context.loaders.user.load(user_id)
+    return User.from_model(row) if row else None
+
+
+async def add_member(info: Info, input: AddMemberInput) -> MembershipPayload:
+    """Give the person with a phone number a role in an org the viewer manages (ADMINs only by ADMINs)."""
+    ctx = info.context
+    require_login(ctx)
+    errors: list[UserError] = []
+    target = await load_org(ctx, errors, "orgId", input.org_id)
+    if target is None:
+        return MembershipPayload(errors=errors)
+    if not await policies.can_manage(ctx.viewer, target.id):
+        raise forbidden(ctx.lang)
+    phone = check_phone(ctx, errors, "phone", input.phone)
+    if errors:
+        return MembershipPayload(errors=errors)
+    person = await user_model.get_by_phone(phone=phone)
+    if person is None:
+        return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["phone"], "not_found")])
+    current = await user_model.get_membership(user_id=person.id, org_id=target.id)
+    touches_admin = input.role is MemberRole.ADMIN or (current is not None and current.role is MemberRole.ADMIN)
+    if touches_admin and not await policies.is_admin(ctx.viewer, target.id):
+        return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID, ["role"], "admin_only")])
+    if current is not None and current.role is MemberRole.ADMIN and input.role is not MemberRole.ADMIN:
+        if target.parent_id is None and await user_model.count_admins(org_id=target.id) <= 1:
+            return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["role"], "last_admin")])
+    membership = await user_model.upsert_membership(user=person, org=target, role=input.role)
+    return MembershipPayload(membership=Membership.from_model(membership))
+
+
+async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPayload:
+    """Remove a membership: by a manager of the org, or by the member leaving."""
+    ctx = info.context
+    viewer_id = require_login(ctx)
+    errors: list[UserError] = []
+    target = await load_org(ctx, errors, "orgId", input.org_id)
+    if target is None:
+        return MembershipPayload(errors=errors)
+    user_id = pk_of(input.user_id, "User")
+    leaving = user_id == viewer_id
+    if not leaving and not await policies.can_manage(ctx.viewer, target.id):
+        raise forbidden(ctx.lang)
+    membership = await user_model.get_membership(user_id=user_id, org_id=target.id) if user_id else None
+    if membership is None:
+        return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["userId"], "not_member")])
+    if membership.role is MemberRole.ADMIN:
+        if not leaving and not await policies.is_admin(ctx.viewer, target.id):
+            return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID, ["userId"], "admin_only")])
+        if target.parent_id is None and await user_model.count_admins(org_id=target.id) <= 1:
+            return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["userId"],
+                                                        "last_admin")])
+    await user_model.delete_membership(membership=membership)
+    return MembershipPayload(membership=Membership.from_model(membership))

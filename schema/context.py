@@ -1,0 +1,169 @@
+"""Per-request context: the viewer, the language, and DataLoaders so no field ever queries once per row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from auth.viewer import Viewer
+from jinlin.settings import Settings
+from models import compound as compound_model
+from models import org as org_model
+from models import project as project_model
+from models import registration as registration_model
+from models import user as user_model
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def by_key(fetch: Callable[[list[K]], Awaitable[dict[K, V]]], default: Any = None) -> DataLoader[K, V]:
+    """A DataLoader over a `fetch(keys) -> {key: value}` model function; missing keys get `default`."""
+
+    async def load(keys: list[K]) -> list[V]:
+        found = await fetch(list(keys))
+        return [found.get(key, default) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def by_group(fetch: Callable[..., Awaitable[dict[int, Any]]], default: Any) -> DataLoader[tuple, Any]:
+    """A DataLoader keyed by `(id, *params)`: one model call per distinct params, covering every id."""
+
+    async def load(keys: list[tuple]) -> list[Any]:
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for key in keys:
+            groups[key[1:]].append(key[0])
+        results: dict[tuple, Any] = {}
+        for params, ids in groups.items():
+            unique_ids = list(dict.fromkeys(ids))
+            found = await fetch(unique_ids, *params)
+            for id_ in unique_ids:
+                results[(id_, *params)] = found.get(id_, default)
+        return [results[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """Every loader of one request, created on first use."""
+
+    @cached_property
+    def org(self) -> DataLoader[int, org_model.Org | None]:
+        return by_key(lambda ids: org_model.get_many(org_ids=ids))
+
+    @cached_property
+    def ancestors(self) -> DataLoader[int, list[int]]:
+        return by_key(lambda ids: org_model.ancestor_ids(org_ids=ids), default=[])
+
+    @cached_property
+    def org_stats(self) -> DataLoader[int, org_model.OrgStats]:
+        return by_key(lambda ids: org_model.stats(org_ids=ids), default=org_model.OrgStats())
+
+    @cached_property
+    def children_page(self) -> DataLoader[tuple, list[org_model.Org]]:
+        return by_group(lambda ids, kind, first, after: org_model.children_pages(
+            parent_ids=ids, kind=kind, first=first, after=after), default=[])
+
+    @cached_property
+    def children_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids, kind: org_model.children_counts(parent_ids=ids, kind=kind), default=0)
+
+    @cached_property
+    def partners_page(self) -> DataLoader[tuple, list[org_model.Org]]:
+        return by_group(lambda ids, first, after: org_model.partner_pages(
+            org_ids=ids, first=first, after=after), default=[])
+
+    @cached_property
+    def partners_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids: org_model.partner_counts(org_ids=ids), default=0)
+
+    @cached_property
+    def compound(self) -> DataLoader[int, compound_model.Compound | None]:
+        return by_key(lambda ids: compound_model.get_many(compound_ids=ids))
+
+    @cached_property
+    def compounds_page(self) -> DataLoader[tuple, list[compound_model.Compound]]:
+        return by_group(lambda ids, first, after: compound_model.subtree_pages(
+            org_ids=ids, first=first, after=after), default=[])
+
+    @cached_property
+    def compounds_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids: compound_model.subtree_counts(org_ids=ids), default=0)
+
+    @cached_property
+    def user(self) -> DataLoader[int, user_model.User | None]:
+        return by_key(lambda ids: user_model.get_many(user_ids=ids))
+
+    @cached_property
+    def memberships(self) -> DataLoader[int, list[user_model.Membership]]:
+        return by_key(lambda ids: user_model.memberships_of_users(user_ids=ids), default=[])
+
+    @cached_property
+    def members_page(self) -> DataLoader[tuple, list[user_model.Membership]]:
+        return by_group(lambda ids, role, first, after: user_model.member_pages(
+            org_ids=ids, role=role, first=first, after=after), default=[])
+
+    @cached_property
+    def members_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids, role: user_model.member_counts(org_ids=ids, role=role), default=0)
+
+    @cached_property
+    def registration(self) -> DataLoader[int, registration_model.Registration | None]:
+        return by_key(lambda ids: registration_model.active_of_users(user_ids=ids))
+
+    @cached_property
+    def service_hours(self) -> DataLoader[int, float]:
+        return by_key(lambda ids: project_model.service_hours_of_users(user_ids=ids), default=0.0)
+
+
+def language_of(accept_language: str) -> str:
+    """`en` when the client prefers English in Accept-Language, else `zh` (the default)."""
+    best_lang, best_q = "zh", 0.0
+    for part in accept_language.split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        tag = tag.strip().lower()
+        if weight > best_q and (tag.startswith("en") or tag.startswith("zh")):
+            best_lang, best_q = tag[:2], weight
+    return best_lang
+
+
+@dataclass
+class Context:
+    """What every resolver gets as `info.context`."""
+
+    request: Request
+    response: Response | None
+    settings: Settings
+    viewer: Viewer
+    lang: str
+    loaders: Loaders = field(default_factory=Loaders)
+
+
+def build(request: Request, response: Response | None, settings: Settings, user_id: int | None) -> Context:
+    """Assemble the context once the token has been checked (by the auth middleware)."""
+    loaders = Loaders()
+    return Context(
+        request=request,
+        response=response,
+        settings=settings,
+        viewer=Viewer(user_id=user_id, loaders=loaders),
+        lang=language_of(request.headers.get("accept-language", "")),
+        loaders=loaders,
+    )
+
+
+def unique(values: Sequence[K]) -> list[K]:
+    """Order-preserving de-duplication for id lists."""
+    return list(dict.fromkeys(values))

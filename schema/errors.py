@@ -1,0 +1,101 @@
+"""Errors as data (`UserError` with an `ErrorCode`) and the few top-level codes, with zh-CN/English messages."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+
+@strawberry.enum(description="Why a mutation did not do what was asked.")
+class ErrorCode(Enum):
+    INVALID = "INVALID"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+    INVALID_STATE = "INVALID_STATE"
+    INVALID_PARENT = "INVALID_PARENT"
+    CAPACITY_FULL = "CAPACITY_FULL"
+    ALREADY_CLAIMED = "ALREADY_CLAIMED"
+    CONFLICT = "CONFLICT"
+    WRONG_CREDENTIALS = "WRONG_CREDENTIALS"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+@strawberry.type(description="A problem with a mutation's input; `field` is the path into `input`.")
+class UserError:
+    field: list[str] | None
+    code: ErrorCode
+    message: str
+
+
+# key -> (zh-CN, English); `{...}` placeholders are filled from keyword arguments.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unauthenticated": ("请先登录", "You need to log in"),
+    "token_invalid": ("登录凭证无效或已过期，请重新登录", "The access token is invalid or expired; log in again"),
+    "refresh_invalid": ("刷新凭证无效或已失效，请重新登录", "The refresh token is invalid or spent; log in again"),
+    "forbidden": ("无权进行此操作", "You are not allowed to do this"),
+    "internal": ("服务器内部错误，请稍后再试", "Internal server error, please try again later"),
+    "required": ("不能为空", "Must not be null"),
+    "length": ("长度须为 {min}–{max} 个字符", "Must be {min} to {max} characters long"),
+    "range": ("须在 {min} 到 {max} 之间", "Must be between {min} and {max}"),
+    "phone": ("请输入 11 位中国大陆手机号", "Enter an 11-digit mainland China mobile number"),
+    "password": ("密码长度须为 8–128 个字符", "The password must be 8 to 128 characters long"),
+    "phone_taken": ("该手机号已注册", "This phone number is already registered"),
+    "wrong_credentials": ("手机号或密码错误", "Wrong phone number or password"),
+    "login_throttled": (
+        "密码错误次数过多，请 {minutes} 分钟后再试",
+        "Too many wrong passwords; try again in {minutes} minutes",
+    ),
+    "not_found": ("找不到该对象", "No such object"),
+    "invalid_parent": ("{kind} 不能放在 {parent} 之下", "A {kind} cannot be placed under a {parent}"),
+    "parent_required": ("{kind} 必须有上级组织", "A {kind} needs a parent organisation"),
+    "parent_forbidden": ("{kind} 不能有上级组织", "A {kind} has no parent organisation"),
+    "must_be_community": ("须为社区大党委", "Must be a community party committee"),
+    "branch_not_in_community": ("该小区党支部不属于此社区", "This compound branch does not belong to the community"),
+    "must_be_partner": ("须为结对共建单位", "Must be a partner unit"),
+    "must_be_street_or_community": ("须为街道大工委或社区大党委", "Must be a street or community committee"),
+    "already_paired": ("已经结对", "Already paired"),
+    "not_paired": ("尚未结对", "Not paired"),
+    "not_member": ("该用户不是此组织成员", "This user is not a member of the organisation"),
+    "last_admin": ("不能移除最后一位管理员", "The last administrator cannot be removed"),
+    "admin_only": ("只有管理员可以任免管理员", "Only an administrator can appoint or remove administrators"),
+    "first_range": ("first 须在 0 到 {max} 之间", "`first` must be between 0 and {max}"),
+    "too_many_ids": ("一次最多查询 {max} 个 ID", "At most {max} ids at once"),
+    "bad_cursor": ("分页游标无效", "Invalid pagination cursor"),
+    "bad_id": ("ID 无效", "Invalid ID"),
+}
+
+
+def message(lang: str, key: str, **params: Any) -> str:
+    """The message for `key` in the request's language (zh-CN unless it asked for English)."""
+    zh, en = MESSAGES[key]
+    return (en if lang == "en" else zh).format(**params)
+
+
+def user_error(lang: str, code: ErrorCode, field: list[str] | None, key: str, **params: Any) -> UserError:
+    """Build one payload error."""
+    return UserError(field=field, code=code, message=message(lang, key, **params))
+
+
+class ApiError(GraphQLError):
+    """A deliberate top-level error: kept readable by the masking extension, with `extensions.code`."""
+
+    def __init__(self, code: str, msg: str, **extensions: Any) -> None:
+        super().__init__(msg, extensions={"code": code, **extensions})
+
+
+def unauthenticated(lang: str) -> ApiError:
+    """Login is required for this field."""
+    return ApiError("UNAUTHENTICATED", message(lang, "unauthenticated"))
+
+
+def forbidden(lang: str) -> ApiError:
+    """Logged in, but not allowed."""
+    return ApiError("FORBIDDEN", message(lang, "forbidden"))
+
+
+def invalid_argument(lang: str, argument: str, key: str, **params: Any) -> ApiError:
+    """A query argument (not a mutation input) is out of range."""
+    return ApiError("INVALID", message(lang, key, **params), field=[argument])

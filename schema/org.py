@@ -1,0 +1,177 @@
+"""GraphQL types for organisations: the public directory, subtree statistics, members and pairings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from auth import policies
+from models import org as org_model
+from schema.enums import MemberRole, OrgKind
+from schema.errors import UserError, unauthenticated, forbidden
+from schema.relay import Connection, Node, connection, decode_cursor, page_size, to_global_id
+
+from schema.context import Context
+
+if TYPE_CHECKING:
+    from schema.compound import Compound
+    from schema.user import Membership
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="Figures rolled up over an organisation's whole subtree.")
+class OrgStats:
+    compound_count: int
+    covered_compound_count: int
+    coverage_rate: float = strawberry.field(description="Covered compounds / compounds, 0..1.")
+    branch_count: int
+    red_committee_count: int
+    partner_unit_count: int
+    registered_member_count: int
+    project_count: int = strawberry.field(description="Published projects (not drafts).")
+    claimed_project_count: int = strawberry.field(description="Projects with at least one live claim.")
+    verified_hours: float
+
+    @classmethod
+    def from_model(cls, stats: org_model.OrgStats) -> OrgStats:
+        return cls(
+            compound_count=stats.compound_count,
+            covered_compound_count=stats.covered_compound_count,
+            coverage_rate=stats.coverage_rate,
+            branch_count=stats.branch_count,
+            red_committee_count=stats.red_committee_count,
+            partner_unit_count=stats.partner_unit_count,
+            registered_member_count=stats.registered_member_count,
+            project_count=stats.project_count,
+            claimed_project_count=stats.claimed_project_count,
+            verified_hours=stats.verified_hours,
+        )
+
+
+@strawberry.type(description="An organisation of the 近邻 hierarchy, a partner unit or a volunteer team. Public.")
+class Org(Node):
+    id: strawberry.ID
+    name: str
+    kind: OrgKind
+    pk: strawberry.Private[int]
+    parent_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_model(cls, org: org_model.Org) -> Org:
+        return cls(id=to_global_id("Org", org.id), name=org.name, kind=org.kind, pk=org.id, parent_id=org.parent_id)
+
+    @strawberry.field(description="The parent organisation (null for a district or a partner unit).")
+    async def parent(self, info: Info) -> Org | None:
+        if self.parent_id is None:
+            return None
+        parent = await info.context.loaders.org.load(self.parent_id)
+        return Org.from_model(parent) if parent else None
+
+    @strawberry.field(description="Every ancestor, root first, this org excluded.")
+    async def ancestors(self, info: Info) -> list[Org]:
+        ids = await info.context.loaders.ancestors.load(self.pk)
+        orgs = await info.context.loaders.org.load_many(ids)
+        return [Org.from_model(org) for org in orgs if org]
+
+    @strawberry.field(description="Direct children, optionally of one kind.")
+    async def children(
+        self, info: Info, kind: OrgKind | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[Org]:
+        loaders, lang = info.context.loaders, info.context.lang
+        size, cursor = page_size(first, lang), decode_cursor(after, lang)
+        rows = await loaders.children_page.load((self.pk, kind, size, cursor))
+        return connection(rows, first=size, convert=Org.from_model,
+                          total=lambda: loaders.children_count.load((self.pk, kind)))
+
+    @strawberry.field(description="Every compound in the subtree (for a branch: the compounds it covers).")
+    async def compounds(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["Compound", strawberry.lazy("schema.compound")]]:
+        from schema.compound import Compound
+
+        loaders, lang = info.context.loaders, info.context.lang
+        size, cursor = page_size(first, lang), decode_cursor(after, lang)
+        rows = await loaders.compounds_page.load((self.pk, size, cursor))
+        return connection(rows, first=size, convert=Compound.from_model,
+                          total=lambda: loaders.compounds_count.load((self.pk,)))
+
+    @strawberry.field(description="Paired organisations, both directions (partner units of a street or community, "
+                                  "or the streets and communities of a partner unit).")
+    async def partners(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Org]:
+        loaders, lang = info.context.loaders, info.context.lang
+        size, cursor = page_size(first, lang), decode_cursor(after, lang)
+        rows = await loaders.partners_page.load((self.pk, size, cursor))
+        return connection(rows, first=size, convert=Org.from_model,
+                          total=lambda: loaders.partners_count.load((self.pk,)))
+
+    @strawberry.field(description="Members, for the org's own members (phones masked) and its managers. "
+                                  "Anonymous: UNAUTHENTICATED; others: FORBIDDEN.")
+    async def members(
+        self, info: Info, role: MemberRole | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["Membership", strawberry.lazy("schema.user")]]:
+        from schema.user import Membership
+
+        ctx = info.context
+        if not ctx.viewer.authenticated:
+            raise unauthenticated(ctx.lang)
+        if not await policies.can_see_members(ctx.viewer, self.pk):
+            raise forbidden(ctx.lang)
+        size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
+        rows = await ctx.loaders.members_page.load((self.pk, role, size, cursor))
+        return connection(rows, first=size, convert=Membership.from_model,
+                          total=lambda: ctx.loaders.members_count.load((self.pk, role)))
+
+    @strawberry.field(description="Statistics rolled up over the whole subtree.")
+    async def stats(self, info: Info) -> OrgStats:
+        return OrgStats.from_model(await info.context.loaders.org_stats.load(self.pk))
+
+    @strawberry.field(description="The viewer's role here, direct or inherited ADMIN/STAFF; null if none.")
+    async def viewer_role(self, info: Info) -> MemberRole | None:
+        return await policies.role_in(info.context.viewer, self.pk)
+
+
+@strawberry.input(description="Filter for the organisation directory.")
+class OrgFilter:
+    kind: OrgKind | None = None
+    parent_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(default=None, description="Part of the name, case-insensitive.")
+
+
+@strawberry.input
+class CreateOrgInput:
+    name: str
+    kind: OrgKind
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UpdateOrgInput:
+    org_id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class OrgPayload:
+    org: Org | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PairPartnerInput:
+    partner_unit_id: strawberry.ID
+    org_id: strawberry.ID = strawberry.field(description="A street or community committee.")
+
+
+@strawberry.input
+class UnpairPartnerInput:
+    partner_unit_id: strawberry.ID
+    org_id: strawberry.ID
+
+
+@strawberry.type
+class PairPartnerPayload:
+    partner: Org | None = None
+    org: Org | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

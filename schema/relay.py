@@ -1,0 +1,123 @@
+"""Relay plumbing: opaque global ids, the `Node` interface, and keyset-cursor connections with `totalCount`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from schema.errors import invalid_argument
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+T = TypeVar("T")
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    """`Org:12` -> base64, opaque to clients."""
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """Decode a global id; None for anything malformed (callers answer null / NOT_FOUND, never a crash)."""
+    try:
+        type_name, _, raw = base64.b64decode(global_id.encode(), validate=True).decode().partition(":")
+        pk = int(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not type_name or pk <= 0 or pk > 2**63 - 1:
+        return None
+    return type_name, pk
+
+
+def pk_of(global_id: str | None, type_name: str) -> int | None:
+    """The primary key behind a global id of the expected type, else None."""
+    if global_id is None:
+        return None
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != type_name:
+        return None
+    return decoded[1]
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="Where a page ends and whether another follows.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list; cursors are keyset positions, stable when rows are inserted.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _total: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The objects of this page (the same as `edges { node }`).")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many objects the whole list holds.")
+    async def total_count(self) -> int:
+        return await self._total()
+
+
+def encode_cursor(key: int) -> str:
+    """A cursor is the opaque sort key of the row it stands for."""
+    return base64.b64encode(f"k:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None, lang: str) -> int | None:
+    """The sort key behind `after`; a malformed cursor is an INVALID argument."""
+    if cursor is None:
+        return None
+    try:
+        prefix, _, raw = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
+        if prefix != "k":
+            raise ValueError(cursor)
+        return int(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_argument(lang, "after", "bad_cursor") from None
+
+
+def page_size(first: int | None, lang: str) -> int:
+    """`first` defaults to 20 and must lie in 0..100."""
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise invalid_argument(lang, "first", "first_range", max=MAX_PAGE)
+    return first
+
+
+def connection(
+    rows: Sequence[object],
+    *,
+    first: int,
+    convert: Callable[[object], T],
+    total: Callable[[], Awaitable[int]],
+    key: Callable[[object], int] = lambda row: row.id,  # type: ignore[attr-defined]
+) -> Connection[T]:
+    """Build a connection from `first + 1` fetched rows: the extra row only says that another page follows."""
+    page = rows[:first]
+    edges = [Edge(cursor=encode_cursor(key(row)), node=convert(row)) for row in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        _total=total,
+    )
