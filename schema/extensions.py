@@ -48,13 +48,13 @@ class ErrorPolicy(MaskErrors):
 
 def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """Extensions for the settings: production adds no-introspection and depth, alias and token limits."""
-    extensions: list = [ParserCache(maxsize=512), ValidationCache(maxsize=512)]
+    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
     if settings.production:
         extensions += [
-            AddValidationRules([NoSchemaIntrospectionCustomRule]),
-            QueryDepthLimiter(max_depth=settings.max_query_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         ]
     extensions.append(ErrorPolicy)
     return extensions

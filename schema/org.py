@@ -10,7 +10,7 @@ from auth import policies
 from models import org as org_model
 from schema.enums import MemberRole, OrgKind
 from schema.errors import UserError, unauthenticated, forbidden
-from schema.relay import Connection, Node, connection, decode_cursor, page_size, to_global_id
+from schema.relay import Connection, Node, connection, decode_cursor, page_size, to_global_id, wants_rows
 
 from schema.context import Context
 
@@ -81,7 +81,7 @@ class Org(Node):
     ) -> Connection[Org]:
         loaders, lang = info.context.loaders, info.context.lang
         size, cursor = page_size(first, lang), decode_cursor(after, lang)
-        rows = await loaders.children_page.load((self.pk, kind, size, cursor))
+        rows = await loaders.children_page.load((self.pk, kind, size, cursor)) if wants_rows(info) else []
         return connection(rows, first=size, convert=Org.from_model,
                           total=lambda: loaders.children_count.load((self.pk, kind)))
 
@@ -93,7 +93,7 @@ class Org(Node):
 
         loaders, lang = info.context.loaders, info.context.lang
         size, cursor = page_size(first, lang), decode_cursor(after, lang)
-        rows = await loaders.compounds_page.load((self.pk, size, cursor))
+        rows = await loaders.compounds_page.load((self.pk, size, cursor)) if wants_rows(info) else []
         return connection(rows, first=size, convert=Compound.from_model,
                           total=lambda: loaders.compounds_count.load((self.pk,)))
 
@@ -102,7 +102,7 @@ class Org(Node):
     async def partners(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Org]:
         loaders, lang = info.context.loaders, info.context.lang
         size, cursor = page_size(first, lang), decode_cursor(after, lang)
-        rows = await loaders.partners_page.load((self.pk, size, cursor))
+        rows = await loaders.partners_page.load((self.pk, size, cursor)) if wants_rows(info) else []
         return connection(rows, first=size, convert=Org.from_model,
                           total=lambda: loaders.partners_count.load((self.pk,)))
 
@@ -119,7 +119,7 @@ class Org(Node):
         if not await policies.can_see_members(ctx.viewer, self.pk):
             raise forbidden(ctx.lang)
         size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
-        rows = await ctx.loaders.members_page.load((self.pk, role, size, cursor))
+        rows = await ctx.loaders.members_page.load((self.pk, role, size, cursor)) if wants_rows(info) else []
         return connection(rows, first=size, convert=Membership.from_model,
                           total=lambda: ctx.loaders.members_count.load((self.pk, role)))
 

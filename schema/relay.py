@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from schema.errors import invalid_argument
 
@@ -103,6 +104,18 @@ def page_size(first: int | None, lang: str) -> int:
     if first < 0 or first > MAX_PAGE:
         raise invalid_argument(lang, "first", "first_range", max=MAX_PAGE)
     return first
+
+
+_COUNT_ONLY = frozenset({"totalCount", "__typename"})
+
+
+def wants_rows(info: strawberry.Info) -> bool:
+    """False when a connection is asked only for `totalCount`: then its page query is skipped."""
+    for selected in info.selected_fields:
+        for selection in selected.selections:
+            if not isinstance(selection, SelectedField) or selection.name not in _COUNT_ONLY:
+                return True
+    return False
 
 
 def connection(

@@ -1,0 +1,177 @@
+"""Test harness: a fresh migrated database per test (in-memory SQLite, or PostgreSQL via JINLIN_TEST_DB_URL),
+the real ASGI app over httpx, demo data with tokens, and an SQL statement counter."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+from tortoise.migrations.executor import MigrationExecutor
+
+from app import create_app
+from auth import tokens
+from auth.tokens import TokenType
+from jinlin import db
+from jinlin.db import tortoise_config
+from jinlin.settings import Settings, normalise_db_url
+
+TEST_DB_URL = os.environ.get("JINLIN_TEST_DB_URL")
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+_pg_migrated = False
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for a test app (development mode unless overridden)."""
+    url = normalise_db_url(TEST_DB_URL) if TEST_DB_URL else "sqlite://:memory:"
+    return Settings(db_url=url, secret_key=SECRET, **overrides)
+
+
+async def _migrate(config: dict) -> None:
+    await MigrationExecutor(get_connection("default"), config["apps"]).migrate(None)
+
+
+async def _fresh_database(settings: Settings) -> None:
+    """Init the ORM on a clean, migrated database: migrations run for real on every SQLite test."""
+    global _pg_migrated
+    config = tortoise_config(settings.db_url)
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+    if not db.is_postgres():
+        await _migrate(config)
+        return
+    if not _pg_migrated:
+        await db.execute("DROP SCHEMA public CASCADE")
+        await db.execute("CREATE SCHEMA public")
+        await _migrate(config)
+        _pg_migrated = True
+        return
+    tables = [row["tablename"] for row in await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'tortoise%'")]
+    await db.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[None]:
+    await _fresh_database(settings)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def client(settings: Settings, database: None) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, init_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@dataclass
+class Api:
+    """Posts GraphQL to the app like a phone would, as anonymous or as a demo account."""
+
+    http: httpx.AsyncClient
+    settings: Settings
+    users: dict[str, int] = field(default_factory=dict)
+
+    def token(self, phone: str) -> str:
+        """A fresh access token for a seeded account (no password hashing in the hot path of tests)."""
+        return tokens.issue(self.settings, user_id=self.users[phone], typ=TokenType.ACCESS)[0]
+
+    async def post(self, query: str, variables: dict | None = None, *, as_: str | None = None,
+                   token: str | None = None, lang: str | None = None) -> httpx.Response:
+        headers = {}
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {self.token(as_)}"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if lang is not None:
+            headers["Accept-Language"] = lang
+        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
+                                    headers=headers)
+
+    async def __call__(self, query: str, variables: dict | None = None, **kwargs: Any) -> dict:
+        response = await self.post(query, variables, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def ok(self, query: str, variables: dict | None = None, **kwargs: Any) -> dict:
+        """Data of a response that must have no top-level errors."""
+        body = await self(query, variables, **kwargs)
+        assert "errors" not in body, body
+        return body["data"]
+
+
+@pytest.fixture
+async def api(client: httpx.AsyncClient, settings: Settings) -> Api:
+    return Api(http=client, settings=settings)
+
+
+@pytest.fixture
+async def demo(api: Api) -> Api:
+    """The contract's demo data set, with its accounts ready to act."""
+    from jinlin.seed import seed
+    from models.user import User
+
+    await seed(scale="demo")
+    api.users = {u.phone: u.id for u in await User.all()}
+    return api
+
+
+class SqlCounter(logging.Handler):
+    """Counts statements the ORM sends (tortoise logs each one at DEBUG on `tortoise.db_client`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if not text.startswith(("Created connection", "Closed connection")):
+            self.statements.append(text)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_sql() -> Iterator[SqlCounter]:
+    """`with count_sql() as sql: ...; sql.count` — statements issued inside the block."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = SqlCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)
+
+
+def gid(type_name: str, pk: int) -> str:
+    """Global id of a row, as the API shows it."""
+    from schema.relay import to_global_id
+
+    return to_global_id(type_name, pk)
+
+
+async def org_id(name: str) -> str:
+    """Global id of a seeded org by name."""
+    from models.org import Org
+
+    return gid("Org", (await Org.get(name=name)).id)
