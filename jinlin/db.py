@@ -57,7 +57,10 @@ async def fetch(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient
 
 
 async def execute(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient | None = None) -> int:
-    """Run one data-changing statement and return the number of rows it changed."""
+    """Run one UPDATE or DELETE and return the number of rows it changed.
+
+    For INSERTs whose outcome matters use `fetch` with RETURNING: tortoise's asyncpg client reads the OID there.
+    """
     conn = conn or client()
     count, _rows = await conn.execute_query(_to_dialect(sql, conn), list(params))
     return count

@@ -107,8 +107,8 @@ async def create(*, name: str, kind: OrgKind, parent: Org | None) -> Org:
         )
         await db.execute(
             "INSERT INTO org_closure (ancestor_id, descendant_id, depth) "
-            "SELECT ancestor_id, ?, depth + 1 FROM org_closure WHERE descendant_id = ? "
-            "UNION ALL SELECT ?, ?, 0",
+            "SELECT ancestor_id, CAST(? AS INTEGER), depth + 1 FROM org_closure WHERE descendant_id = ? "
+            "UNION ALL SELECT CAST(? AS INTEGER), CAST(? AS INTEGER), 0",
             [org.id, parent.id if parent else -1, org.id, org.id],
             conn=conn,
         )
@@ -229,12 +229,12 @@ async def is_paired(*, partner_id: int, org_id: int) -> bool:
 
 async def pair(*, partner: Org, org: Org) -> bool:
     """Pair a partner unit with a street or community; False when they were already paired."""
-    inserted = await db.execute(
+    inserted = await db.fetch(
         "INSERT INTO partnership (partner_id, org_id, created_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
-        "ON CONFLICT (partner_id, org_id) DO NOTHING",
+        "ON CONFLICT (partner_id, org_id) DO NOTHING RETURNING id",
         [partner.id, org.id],
     )
-    return inserted == 1
+    return len(inserted) == 1
 
 
 async def unpair(*, partner: Org, org: Org) -> bool:
