@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +37,10 @@ class GraphQLView(GraphQL):
             allow_queries_via_get=False,
         )
         self.settings = settings
+
+    def encode_json(self, data: object) -> bytes:
+        """Compact UTF-8 JSON: Chinese text as itself (3 bytes a character, not a 6-byte escape)."""
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         user_id = request.scope.get("state", {}).get("user_id")

@@ -172,8 +172,9 @@ async def recent_failures(*, phone: str, since: datetime) -> int:
     return await LoginFailure.filter(phone=phone, at__gte=since).count()
 
 
-async def record_failure(*, phone: str, at: datetime) -> None:
-    """Remember a wrong password."""
+async def record_failure(*, phone: str, at: datetime, forget_before: datetime) -> None:
+    """Remember a login attempt, and forget this phone's attempts that have left the window."""
+    await LoginFailure.filter(phone=phone, at__lt=forget_before).delete()
     await LoginFailure.create(phone=phone, at=at)
 
 

@@ -25,7 +25,7 @@ async def _issue_pair(ctx: Context, user: user_model.User, family: str | None = 
     access, _ = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.ACCESS)
     refresh, claims = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.REFRESH, family=family)
     await user_model.store_refresh(jti=claims.jti, family=family, user_id=user.id, expires_at=claims.expires_at)
-    return AuthPayload(access_token=access, refresh_token=refresh, user=User.from_model(user))
+    return AuthPayload(access_token=access, refresh_token=refresh, user=User.from_model(user, authenticated_self=True))
 
 
 def _refresh_refused(ctx: Context) -> ApiError:
@@ -56,7 +56,7 @@ async def login(info: Info, input: LoginInput) -> AuthPayload:
     settings = ctx.settings
     phone = check_phone(ctx, [], "phone", input.phone)
     now = tokens.now()
-    await user_model.record_failure(phone=phone, at=now)
+    await user_model.record_failure(phone=phone, at=now, forget_before=now - settings.login_window)
     attempts = await user_model.recent_failures(phone=phone, since=now - settings.login_window)
     if attempts > settings.login_max_failures:
         minutes = int(settings.login_window.total_seconds() // 60)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 from strawberry.schema.config import StrawberryConfig
 
 from jinlin.settings import Settings
@@ -46,10 +48,17 @@ class Mutation:
     remove_member: MembershipPayload = strawberry.mutation(resolver=user_r.remove_member)
 
 
+class Schema(strawberry.Schema):
+    """strawberry's schema, quiet about errors meant for the client (faults are logged when masked)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema for a deployment: the same types everywhere, limits and suggestions by environment."""
     settings = settings or Settings()
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[Org, Compound, User],
