@@ -43,9 +43,9 @@ class GraphQLView(GraphQL):
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        user_id = request.scope.get("state", {}).get("user_id")
+        state = request.scope.get("state", {})
         return context_module.build(request, response if isinstance(response, Response) else None,
-                                    self.settings, user_id)
+                                    self.settings, state.get("user_id"), state.get("token_error", False))
 
 
 async def healthz(_request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from models import user as user_model
@@ -11,10 +12,11 @@ from models.enums import MemberRole
 class Viewer:
     """Anonymous when `user_id` is None; roles are fetched lazily, once."""
 
-    def __init__(self, *, user_id: int | None, loaders: Any) -> None:
+    def __init__(self, *, user_id: int | None, loaders: Any, token_error: bool = False) -> None:
         self.user_id = user_id
+        self.token_error = token_error
         self.loaders = loaders
-        self._roles: dict[int, MemberRole] | None = None
+        self._roles: asyncio.Future[dict[int, MemberRole]] | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -22,7 +24,13 @@ class Viewer:
         return self.user_id is not None
 
     async def roles(self) -> dict[int, MemberRole]:
-        """The viewer's direct role in every org they belong to (empty when anonymous)."""
+        """The viewer's direct role in every org they belong to (empty when anonymous).
+
+        Resolvers running concurrently share one fetch: the first caller starts it, the others await the same
+        future instead of each sending the query before the first answer is cached.
+        """
+        if self.user_id is None:
+            return {}
         if self._roles is None:
-            self._roles = {} if self.user_id is None else await user_model.managed_org_ids(user_id=self.user_id)
-        return self._roles
+            self._roles = asyncio.ensure_future(user_model.managed_org_ids(user_id=self.user_id))
+        return await asyncio.shield(self._roles)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -31,8 +32,20 @@ def _describe(exc: BaseException) -> str:
     return text
 
 
+def _check_sqlite_file(settings: Settings) -> None:
+    """Open an SQLite file once with the standard library: when SQLite cannot open it (missing directory, no
+    permission), tortoise's migrator swallows the error and then waits forever on the connection lock it holds."""
+    path = settings_module.sqlite_path(settings.db_url)
+    if path and path != ":memory:":
+        try:
+            sqlite3.connect(path).close()
+        except sqlite3.Error as exc:
+            raise CliError(f"database error ({_safe_url(settings.db_url)}): {_describe(exc)}") from None
+
+
 async def apply_migrations(settings: Settings) -> None:
     """Bring the schema up to date (the same migrations on SQLite and PostgreSQL)."""
+    _check_sqlite_file(settings)
     try:
         await tortoise_migrate(config=tortoise_config(settings.db_url))
     finally:
@@ -97,7 +110,10 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
     if args.output in (None, "-"):
         sys.stdout.write(sdl)
     else:
-        Path(args.output).write_text(sdl, encoding="utf-8")
+        try:
+            Path(args.output).write_text(sdl, encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         print(f"schema written to {args.output}")
 
 

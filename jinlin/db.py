@@ -66,6 +66,15 @@ async def execute(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClie
     return count
 
 
+def like_pattern(text: str) -> str:
+    """`%text%` for `LIKE ? ESCAPE '\\'`, with the user's own `%`, `_` and `\\` matched literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+LIKE = "LIKE ? ESCAPE '\\'"
+
+
 def placeholders(values: Iterable[Any]) -> str:
     """`?, ?, ?` for an IN list of the given values (never empty: callers check first)."""
     return ", ".join("?" for _ in values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -94,13 +95,28 @@ def _dev_secret(db_url: str) -> str:
         key_file = Path(db_file).resolve().parent / ".jinlin-secret"
     else:
         key_file = Path.cwd() / ".jinlin-secret"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
+    try:
+        if not key_file.exists():
+            # Write a complete file under a temporary name, then link it into place: a process starting at the
+            # same moment either wins the link or reads the winner's whole key, never a half-written one.
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=key_file.parent, prefix=".jinlin-secret.")
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48) + "\n")
+                os.chmod(tmp, stat.S_IRUSR | stat.S_IWUSR)
+                try:
+                    os.link(tmp, key_file)
+                except FileExistsError:
+                    pass
+            finally:
+                os.unlink(tmp)
+        key = key_file.read_text().strip()
+    except OSError as exc:  # unwritable or unreadable place: one line for the operator, not a traceback
+        raise SettingsError(f"cannot keep the development secret in {key_file} ({exc.strerror or exc}); "
+                            "set JINLIN_SECRET_KEY instead") from None
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"the development secret in {key_file} is too short; delete the file to make a new one")
     return key
 
 

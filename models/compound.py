@@ -79,7 +79,9 @@ async def update(*, compound: Compound, changes: dict[str, object]) -> Compound:
     for key, value in changes.items():
         setattr(compound, key, value)
     if changes:
-        await compound.save(update_fields=[k if not isinstance(v, Org) else f"{k}_id" for k, v in changes.items()])
+        # Relations are saved through their column (`branch` -> `branch_id`), also when set to None.
+        fk_fields = Compound._meta.fk_fields
+        await compound.save(update_fields=[f"{k}_id" if k in fk_fields else k for k in changes])
     return compound
 
 
@@ -89,8 +91,8 @@ def _filter_sql(*, org_id: int | None, search: str | None, covered: bool | None)
         clauses.append(f"EXISTS (SELECT 1 FROM org_closure cl WHERE cl.ancestor_id = ? AND cl.descendant_id = {_ANCHOR})")
         params.append(org_id)
     if search:
-        clauses.append("(LOWER(c.name) LIKE ? OR LOWER(COALESCE(c.address, '')) LIKE ?)")
-        params += [f"%{search.lower()}%"] * 2
+        clauses.append(f"(LOWER(c.name) {db.LIKE} OR LOWER(COALESCE(c.address, '')) {db.LIKE})")
+        params += [db.like_pattern(search.lower())] * 2
     if covered is not None:
         clauses.append("c.branch_id IS NOT NULL" if covered else "c.branch_id IS NULL")
     return (" AND ".join(clauses) or "1 = 1"), params

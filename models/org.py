@@ -144,8 +144,8 @@ def _filter_sql(*, kind: OrgKind | None, parent_id: int | None, search: str | No
         clauses.append("o.parent_id = ?")
         params.append(parent_id)
     if search:
-        clauses.append("LOWER(o.name) LIKE ?")
-        params.append(f"%{search.lower()}%")
+        clauses.append(f"LOWER(o.name) {db.LIKE}")
+        params.append(db.like_pattern(search.lower()))
     return (" AND ".join(clauses) or "1 = 1"), params
 
 

@@ -25,7 +25,8 @@ async def _issue_pair(ctx: Context, user: user_model.User, family: str | None = 
     access, _ = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.ACCESS)
     refresh, claims = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.REFRESH, family=family)
     await user_model.store_refresh(jti=claims.jti, family=family, user_id=user.id, expires_at=claims.expires_at)
-    return AuthPayload(access_token=access, refresh_token=refresh, user=User.from_model(user, authenticated_self=True))
+    return AuthPayload(access_token=access, refresh_token=refresh,
+                       user=User.from_model(user, authenticated_self=True))
 
 
 def _refresh_refused(ctx: Context) -> ApiError:

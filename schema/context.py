@@ -151,14 +151,16 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
 
 
-def build(request: Request, response: Response | None, settings: Settings, user_id: int | None) -> Context:
+def build(
+    request: Request, response: Response | None, settings: Settings, user_id: int | None, token_error: bool = False
+) -> Context:
     """Assemble the context once the token has been checked (by the auth middleware)."""
     loaders = Loaders()
     return Context(
         request=request,
         response=response,
         settings=settings,
-        viewer=Viewer(user_id=user_id, loaders=loaders),
+        viewer=Viewer(user_id=user_id, loaders=loaders, token_error=token_error),
         lang=language_of(request.headers.get("accept-language", "")),
         loaders=loaders,
     )

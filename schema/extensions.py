@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from graphql import GraphQLError
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import FieldNode, GraphQLError, get_operation_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
     SchemaExtension, ValidationCache,
 )
+from strawberry.types import ExecutionContext
 
 from jinlin.settings import Settings
-from schema.errors import MESSAGES
+from schema.errors import ApiError, message
 
 log = logging.getLogger("jinlin.errors")
 
@@ -24,17 +26,63 @@ def _expected(error: GraphQLError) -> bool:
     return original is None or isinstance(original, GraphQLError)
 
 
+class CachedParser(ParserCache):
+    """ParserCache that leaves a failing document to strawberry's own parse, so syntax errors (and the token
+    limit) reach the error policy: raised from ParserCache's hook they would skip every `on_operation`."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        try:
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        except GraphQLError:
+            ctx.graphql_document = None  # strawberry parses again and reports the error inside the operation
+        yield
+
+
+# What an app sends while its access token is stale: these work (as anonymous) despite a bad Authorization header.
+TOKEN_FREE_FIELDS = frozenset({"login", "signUp", "refreshToken", "logout"})
+
+
+def _root_fields(execution_context: ExecutionContext) -> set[str] | None:
+    """Names of the operation's root fields; None when fragments make them unclear (then nothing is exempt)."""
+    document = execution_context.graphql_document
+    operation = get_operation_ast(document, execution_context.operation_name) if document else None
+    if operation is None:
+        return None
+    names = set()
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None
+        names.add(selection.name.value)
+    return names
+
+
+class TokenGate(SchemaExtension):
+    """Refuses every operation that came with a bad access token (UNAUTHENTICATED), except logging in or out."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context.context
+        if getattr(getattr(ctx, "viewer", None), "token_error", False):
+            fields = _root_fields(self.execution_context)
+            if fields is None or not fields <= TOKEN_FREE_FIELDS:
+                if ctx.response is not None:
+                    ctx.response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+                error = ApiError("UNAUTHENTICATED", message(ctx.lang, "token_invalid"))
+                self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
 class ErrorPolicy(MaskErrors):
     """Masks unexpected faults as `INTERNAL` (logging them with the traceback) and labels the rest with a code."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda error: not _expected(error),
-                         error_message=" / ".join(MESSAGES["internal"]))
+        super().__init__(should_mask_error=lambda error: not _expected(error))
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL"}
+        lang = getattr(self.execution_context.context, "lang", "zh")
+        masked = GraphQLError(message(lang, "internal"), nodes=error.nodes, source=error.source,
+                              positions=error.positions, path=error.path, extensions={"code": "INTERNAL"})
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
@@ -48,7 +96,7 @@ class ErrorPolicy(MaskErrors):
 
 def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """Extensions for the settings: production adds no-introspection and depth, alias and token limits."""
-    extensions: list = [lambda: ParserCache(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    extensions: list = [lambda: CachedParser(maxsize=512), lambda: ValidationCache(maxsize=512)]
     if settings.production:
         extensions += [
             lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),
@@ -56,5 +104,5 @@ def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | 
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         ]
-    extensions.append(ErrorPolicy)
+    extensions += [TokenGate, ErrorPolicy]
     return extensions

@@ -14,6 +14,9 @@ from schema.errors import invalid_argument
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# Primary keys are 32-bit (IntField is `integer` on PostgreSQL): a larger number in an id or a cursor would make
+# the driver fail instead of finding nothing.
+MAX_PK = 2**31 - 1
 
 T = TypeVar("T")
 
@@ -30,7 +33,7 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
         pk = int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not type_name or pk <= 0 or pk > 2**63 - 1:
+    if not type_name or pk <= 0 or pk > MAX_PK:
         return None
     return type_name, pk
 
@@ -90,9 +93,10 @@ def decode_cursor(cursor: str | None, lang: str) -> int | None:
         return None
     try:
         prefix, _, raw = base64.b64decode(cursor.encode(), validate=True).decode().partition(":")
-        if prefix != "k":
+        key = int(raw)
+        if prefix != "k" or abs(key) > MAX_PK:
             raise ValueError(cursor)
-        return int(raw)
+        return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise invalid_argument(lang, "after", "bad_cursor") from None
 
