@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from models.enums import MANAGER_ROLES, MemberRole, OrgKind
 from auth.viewer import Viewer
+from models.enums import MANAGER_ROLES, MemberRole, OrgKind
+from models.project import Claim, Scope
+
+# Orgs that claim projects in their own name (项目认领 by 驻区单位 and 志愿服务队).
+CLAIMANT_KINDS = frozenset({OrgKind.PARTNER_UNIT, OrgKind.VOLUNTEER_TEAM})
 
 _STRENGTH = {MemberRole.ADMIN: 4, MemberRole.STAFF: 3, MemberRole.COMMISSIONER: 2, MemberRole.MEMBER: 1}
 
@@ -98,3 +102,51 @@ async def can_see_user(viewer: Viewer, user_id: int) -> bool:
     if their_orgs & roles.keys():
         return True
     return await manages_user(viewer, user_id)
+
+
+async def project_scope(viewer: Viewer) -> Scope:
+    """The viewer's orgs, managed orgs and claim-capable orgs (units and teams they run), built once a request."""
+    if viewer.scope is None:
+        roles = await viewer.roles()
+        managed = [oid for oid, role in roles.items() if role in MANAGER_ROLES]
+        orgs = await viewer.loaders.org.load_many(managed)
+        claimants = [o.id for o in orgs if o is not None and o.kind in CLAIMANT_KINDS]
+        viewer.scope = Scope(user_id=viewer.user_id, member_org_ids=tuple(sorted(roles)),
+                             managed_org_ids=tuple(sorted(managed)), claimant_org_ids=tuple(sorted(claimants)))
+    return viewer.scope
+
+
+async def can_see_project(viewer: Viewer, project_id: int) -> bool:
+    """Projects follow `models.project.visible_sql` (one rule, evaluated in SQL for lists and single fetches)."""
+    if not viewer.authenticated:
+        return False
+    return await viewer.loaders.project_visible.load(project_id)
+
+
+async def can_publish_in(viewer: Viewer, org_id: int) -> bool:
+    """ADMIN/STAFF of the publishing org or above create and steer its projects and verify claims."""
+    return await can_manage(viewer, org_id)
+
+
+async def can_see_claim(viewer: Viewer, claim: Claim, project_org_id: int) -> bool:
+    """A claim: its claimant (the member, whoever filed it, or managers of the claiming org) and the publisher's
+    managers."""
+    if not viewer.authenticated:
+        return False
+    if viewer.user_id in (claim.user_id, claim.claimed_by_id):
+        return True
+    if claim.org_id is not None and await can_manage(viewer, claim.org_id):
+        return True
+    return await can_manage(viewer, project_org_id)
+
+
+async def can_act_for_claim(viewer: Viewer, claim: Claim) -> bool:
+    """Withdrawing and reporting belong to the claimant: the member, or a manager of the claiming org."""
+    if claim.user_id is not None:
+        return viewer.user_id == claim.user_id
+    return claim.org_id is not None and await can_manage(viewer, claim.org_id)
+
+
+async def can_see_registration(viewer: Viewer, user_id: int, branch_id: int) -> bool:
+    """A registration: the member and the branch's managers (or above)."""
+    return viewer.authenticated and (viewer.user_id == user_id or await can_manage(viewer, branch_id))

@@ -15,6 +15,7 @@ class Viewer:
     def __init__(self, *, user_id: int | None, loaders: Any, token_error: bool = False) -> None:
         self.user_id = user_id
         self.token_error = token_error
+        self.scope: Any = None  # models.project.Scope, built by auth.policies.project_scope
         self.loaders = loaders
         self._roles: asyncio.Future[dict[int, MemberRole]] | None = None
 

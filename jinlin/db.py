@@ -111,3 +111,33 @@ async def count_per_group(inner_sql: str, params: Sequence[Any]) -> dict[int, in
 
 # For tortoise's own CLI (`tortoise makemigrations`), named in pyproject's [tool.tortoise].
 TORTOISE_ORM: dict[str, Any] = tortoise_config("sqlite://:memory:")
+
+
+def _sqlite_transactions_begin_immediate() -> None:
+    """Make tortoise's SQLite transactions `BEGIN IMMEDIATE`: they take the write lock up front and wait for it
+    (busy_timeout), instead of failing with SQLITE_BUSY when several server processes share one database file."""
+    import sqlite3
+
+    from tortoise.backends.sqlite.client import SqliteTransactionWrapper
+    from tortoise.exceptions import TransactionManagementError
+
+    async def begin(self: SqliteTransactionWrapper) -> None:
+        try:
+            await self._connection.commit()
+            await self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise TransactionManagementError(exc) from exc
+
+    SqliteTransactionWrapper.begin = begin  # type: ignore[method-assign]
+
+
+_sqlite_transactions_begin_immediate()
+
+
+def in_list(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    """`(?, ?)` and its values for an IN list; `(NULL)` (matching nothing) when there are none."""
+    values = list(values)
+    return (f"({placeholders(values)})" if values else "(NULL)"), values
+
+# Above every primary key (32-bit ids): the `after` of a descending list's first page.
+MAX_KEY = 2**31

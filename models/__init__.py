@@ -6,4 +6,6 @@ MODEL_MODULES: list[str] = [
     "models.user",
     "models.registration",
     "models.project",
+    "models.notification",
+    "models.audit",
 ]

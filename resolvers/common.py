@@ -20,6 +20,17 @@ def require_login(ctx: Context) -> int:
     return ctx.viewer.user_id
 
 
+def audit_target(ctx: Context, *, org_id: int | None = None, object_id: str | None = None,
+                 actor_id: int | None = None) -> None:
+    """Note for the audit row which org and object this mutation concerns (and who acted, for logins)."""
+    if org_id is not None:
+        ctx.audit.org_id = org_id
+    if object_id is not None:
+        ctx.audit.object_id = object_id
+    if actor_id is not None:
+        ctx.audit.actor_id = actor_id
+
+
 def normalise_phone(phone: str) -> str:
     """Accept `138 0000 0000`, `138-0000-0000` and `+86…`; store the bare 11 digits."""
     phone = _SPACES.sub("", phone or "")
@@ -59,4 +70,6 @@ async def load_org(ctx: Context, errors: list[UserError], field: str, global_id:
     org = await ctx.loaders.org.load(pk) if pk is not None else None
     if org is None:
         errors.append(user_error(ctx.lang, ErrorCode.NOT_FOUND, [field], "not_found"))
+    elif ctx.audit.org_id is None:
+        ctx.audit.org_id = org.id
     return org

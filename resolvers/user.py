@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from auth import policies
+from models import registration as registration_model
 from models import user as user_model
-from models.enums import MemberRole
+from models.enums import MemberRole, OrgKind
 from resolvers.common import check_phone, load_org, require_login
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.relay import pk_of
@@ -75,4 +76,6 @@ async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPaylo
             return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["userId"],
                                                         "last_admin")])
     await user_model.delete_membership(membership=membership)
+    if target.kind is OrgKind.COMPOUND_BRANCH:
+        await registration_model.end_for_membership(user_id=membership.user_id, org_id=target.id)
     return MembershipPayload(membership=Membership.from_model(membership))

@@ -53,7 +53,14 @@ def by_group(fetch: Callable[..., Awaitable[dict[int, Any]]], default: Any) -> D
 
 
 class Loaders:
-    """Every loader of one request, created on first use."""
+    """Every loader of one request, created on first use; `viewer` is set when the context is built."""
+
+    viewer: Viewer
+
+    async def _scope(self) -> project_model.Scope:
+        from auth.policies import project_scope
+
+        return await project_scope(self.viewer)
 
     @cached_property
     def org(self) -> DataLoader[int, org_model.Org | None]:
@@ -120,6 +127,77 @@ class Loaders:
         return by_key(lambda ids: registration_model.active_of_users(user_ids=ids))
 
     @cached_property
+    def registration_by_id(self) -> DataLoader[int, registration_model.Registration | None]:
+        return by_key(lambda ids: registration_model.get_many(registration_ids=ids))
+
+    @cached_property
+    def registrations_page(self) -> DataLoader[tuple, list[registration_model.Registration]]:
+        return by_group(lambda ids, active, first, after: registration_model.branch_pages(
+            branch_ids=ids, active=active, first=first, after=after), default=[])
+
+    @cached_property
+    def registrations_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids, active: registration_model.branch_counts(branch_ids=ids, active=active), default=0)
+
+    @cached_property
+    def project(self) -> DataLoader[int, project_model.Project | None]:
+        return by_key(lambda ids: project_model.get_many(project_ids=ids))
+
+    @cached_property
+    def project_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            visible = await project_model.visible_ids(scope=await self._scope(), project_ids=ids)
+            return {pid: pid in visible for pid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def project_claimable(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            claimable = await project_model.claimable_ids(scope=await self._scope(), project_ids=ids)
+            return {pid: pid in claimable for pid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def viewer_claim(self) -> DataLoader[int, project_model.Claim | None]:
+        return by_key(lambda ids: project_model.latest_claims_by(user_id=self.viewer.user_id or 0, project_ids=ids))
+
+    @cached_property
+    def claim(self) -> DataLoader[int, project_model.Claim | None]:
+        return by_key(lambda ids: project_model.get_claims(claim_ids=ids))
+
+    @cached_property
+    def claims_page(self) -> DataLoader[tuple, list[project_model.Claim]]:
+        async def fetch(ids: list[int], full: bool, first: int, after: int | None) -> dict[int, list]:
+            return await project_model.claim_pages(project_ids=ids, scope=await self._scope(),
+                                                   managed_project_ids=set(ids) if full else set(),
+                                                   first=first, after=after)
+
+        return by_group(fetch, default=[])
+
+    @cached_property
+    def claims_count(self) -> DataLoader[tuple, int]:
+        async def fetch(ids: list[int], full: bool) -> dict[int, int]:
+            return await project_model.claim_counts(project_ids=ids, scope=await self._scope(),
+                                                    managed_project_ids=set(ids) if full else set())
+
+        return by_group(fetch, default=0)
+
+    @cached_property
+    def user_claims_page(self) -> DataLoader[tuple, list[project_model.Claim]]:
+        return by_group(lambda ids, first, after: project_model.user_claim_pages(
+            user_ids=ids, first=first, after=after), default=[])
+
+    @cached_property
+    def user_claims_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids: project_model.user_claim_counts(user_ids=ids), default=0)
+
+    @cached_property
+    def org_service_hours(self) -> DataLoader[int, float]:
+        return by_key(lambda ids: project_model.service_hours_of_orgs(org_ids=ids), default=0.0)
+
+    @cached_property
     def service_hours(self) -> DataLoader[int, float]:
         return by_key(lambda ids: project_model.service_hours_of_users(user_ids=ids), default=0.0)
 
@@ -140,6 +218,15 @@ def language_of(accept_language: str) -> str:
 
 
 @dataclass
+class AuditNote:
+    """What a mutation touched, noted by its resolver for the audit row (the payload fills in the rest)."""
+
+    actor_id: int | None = None
+    org_id: int | None = None
+    object_id: str | None = None
+
+
+@dataclass
 class Context:
     """What every resolver gets as `info.context`."""
 
@@ -149,6 +236,7 @@ class Context:
     viewer: Viewer
     lang: str
     loaders: Loaders = field(default_factory=Loaders)
+    audit: AuditNote = field(default_factory=lambda: AuditNote())
 
 
 def build(
@@ -156,11 +244,12 @@ def build(
 ) -> Context:
     """Assemble the context once the token has been checked (by the auth middleware)."""
     loaders = Loaders()
+    loaders.viewer = Viewer(user_id=user_id, loaders=loaders, token_error=token_error)
     return Context(
         request=request,
         response=response,
         settings=settings,
-        viewer=Viewer(user_id=user_id, loaders=loaders, token_error=token_error),
+        viewer=loaders.viewer,
         lang=language_of(request.headers.get("accept-language", "")),
         loaders=loaders,
     )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
+
+import strawberry
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import FieldNode, GraphQLError, get_operation_ast
@@ -12,6 +15,7 @@ from strawberry.extensions import (
     AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
     SchemaExtension, ValidationCache,
 )
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types import ExecutionContext
 
 from jinlin.settings import Settings
@@ -106,3 +110,49 @@ def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | 
         ]
     extensions += [TokenGate, ErrorPolicy]
     return extensions
+
+
+def _outcome(payload: object) -> str:
+    errors = getattr(payload, "errors", None) or []
+    return ",".join(dict.fromkeys(error.code.value for error in errors)) or "OK"
+
+
+def _touched(payload: object) -> tuple[str | None, int | None]:
+    """The first object a payload carries (its global id), and the org it belongs to when that is evident."""
+    for name in getattr(payload, "__dataclass_fields__", {}):
+        value = getattr(payload, name, None)
+        object_id = getattr(value, "id", None)
+        if isinstance(object_id, str) and hasattr(value, "pk"):
+            org_id = value.pk if type(value).__name__ == "Org" else getattr(value, "org_id", None)
+            return object_id, org_id if isinstance(org_id, int) else None
+    return None, None
+
+
+class Audited(FieldExtension):
+    """Appends one audit row per mutation call: actor, org, action, object id, time and outcome."""
+
+    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        from models import audit as audit_model
+
+        ctx = info.context
+        outcome, payload = "INTERNAL", None
+        try:
+            payload = await next_(source, info, **kwargs)
+            outcome = _outcome(payload)
+            return payload
+        except GraphQLError as error:
+            outcome = str((error.extensions or {}).get("code") or "INVALID")
+            raise
+        finally:
+            object_id, org_id = _touched(payload)
+            note = ctx.audit
+            try:
+                await audit_model.record(actor_id=note.actor_id or ctx.viewer.user_id, org_id=note.org_id or org_id,
+                                         action=info.field_name, object_id=note.object_id or object_id,
+                                         outcome=outcome)
+            except Exception:  # the audit must never turn a done change into a failure
+                log.exception("could not write the audit row for %s", info.field_name)
+            ctx.audit.org_id = ctx.audit.object_id = ctx.audit.actor_id = None
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        raise NotImplementedError("mutations are async")

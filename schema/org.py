@@ -15,7 +15,9 @@ from schema.relay import Connection, Node, connection, decode_cursor, page_size,
 from schema.context import Context
 
 if TYPE_CHECKING:
+    from schema.audit import AuditEntry
     from schema.compound import Compound
+    from schema.registration import Registration
     from schema.user import Membership
 
 Info = strawberry.Info[Context, None]
@@ -127,9 +129,48 @@ class Org(Node):
     async def stats(self, info: Info) -> OrgStats:
         return OrgStats.from_model(await info.context.loaders.org_stats.load(self.pk))
 
+    @strawberry.field(description="Hours verified on claims this org made in its own name (units and teams).")
+    async def service_hours(self, info: Info) -> float:
+        return await info.context.loaders.org_service_hours.load(self.pk)
+
+    @strawberry.field(description="Dual registrations (双报到) at this branch, oldest first; for its managers.")
+    async def registrations(
+        self, info: Info, active: bool | None = True, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["Registration", strawberry.lazy("schema.registration")]]:
+        from schema.registration import Registration
+
+        ctx = info.context
+        await _require_manager(ctx, self.pk)
+        size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
+        rows = await ctx.loaders.registrations_page.load((self.pk, active, size, cursor)) if wants_rows(info) else []
+        return connection(rows, first=size, convert=Registration.from_model,
+                          total=lambda: ctx.loaders.registrations_count.load((self.pk, active)))
+
+    @strawberry.field(description="Every mutation touching this org's subtree, newest first; for its managers.")
+    async def audit_log(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["AuditEntry", strawberry.lazy("schema.audit")]]:
+        from models import audit as audit_model
+        from schema.audit import AuditEntry
+
+        ctx = info.context
+        await _require_manager(ctx, self.pk)
+        size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
+        rows = await audit_model.page(org_id=self.pk, first=size, after=cursor) if wants_rows(info) else []
+        return connection(rows, first=size, convert=AuditEntry.from_model,
+                          total=lambda: audit_model.count(org_id=self.pk))
+
     @strawberry.field(description="The viewer's role here, direct or inherited ADMIN/STAFF; null if none.")
     async def viewer_role(self, info: Info) -> MemberRole | None:
         return await policies.role_in(info.context.viewer, self.pk)
+
+
+async def _require_manager(ctx: Context, org_id: int) -> None:
+    """Staff-only fields: UNAUTHENTICATED when anonymous, FORBIDDEN unless ADMIN/STAFF here or above."""
+    if not ctx.viewer.authenticated:
+        raise unauthenticated(ctx.lang)
+    if not await policies.can_manage(ctx.viewer, org_id):
+        raise forbidden(ctx.lang)
 
 
 @strawberry.input(description="Filter for the organisation directory.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
@@ -11,12 +13,19 @@ from jinlin.settings import Settings
 from resolvers import auth as auth_r
 from resolvers import compound as compound_r
 from resolvers import node as node_r
+from resolvers import notification as notification_r
 from resolvers import org as org_r
+from resolvers import project as project_r
+from resolvers import registration as registration_r
 from resolvers import user as user_r
 from schema import extensions
 from schema.auth import AuthPayload, LogoutPayload
 from schema.compound import Compound, CompoundPayload
+from schema.extensions import Audited
+from schema.notification import MarkNotificationsReadPayload, Notification
 from schema.org import Org, OrgPayload, PairPartnerPayload
+from schema.project import Claim, ClaimPayload, Project, ProjectPayload
+from schema.registration import Registration, RegistrationPayload
 from schema.relay import Connection, Node
 from schema.user import MembershipPayload, User
 
@@ -30,22 +39,40 @@ class Query:
     orgs: Connection[Org] = strawberry.field(resolver=org_r.orgs)
     compound: Compound | None = strawberry.field(resolver=compound_r.compound)
     compounds: Connection[Compound] = strawberry.field(resolver=compound_r.compounds)
+    projects: Connection[Project] = strawberry.field(resolver=project_r.projects)
+
+
+def mutation(resolver: Any) -> Any:
+    """Every mutation is audited (one append-only row per call)."""
+    return strawberry.mutation(resolver=resolver, extensions=[Audited()])
 
 
 @strawberry.type
 class Mutation:
-    sign_up: AuthPayload = strawberry.mutation(resolver=auth_r.sign_up)
-    login: AuthPayload = strawberry.mutation(resolver=auth_r.login)
-    refresh_token: AuthPayload = strawberry.mutation(resolver=auth_r.refresh_token)
-    logout: LogoutPayload = strawberry.mutation(resolver=auth_r.logout)
-    create_org: OrgPayload = strawberry.mutation(resolver=org_r.create_org)
-    update_org: OrgPayload = strawberry.mutation(resolver=org_r.update_org)
-    create_compound: CompoundPayload = strawberry.mutation(resolver=compound_r.create_compound)
-    update_compound: CompoundPayload = strawberry.mutation(resolver=compound_r.update_compound)
-    pair_partner: PairPartnerPayload = strawberry.mutation(resolver=org_r.pair_partner)
-    unpair_partner: PairPartnerPayload = strawberry.mutation(resolver=org_r.unpair_partner)
-    add_member: MembershipPayload = strawberry.mutation(resolver=user_r.add_member)
-    remove_member: MembershipPayload = strawberry.mutation(resolver=user_r.remove_member)
+    sign_up: AuthPayload = mutation(auth_r.sign_up)
+    login: AuthPayload = mutation(auth_r.login)
+    refresh_token: AuthPayload = mutation(auth_r.refresh_token)
+    logout: LogoutPayload = mutation(auth_r.logout)
+    create_org: OrgPayload = mutation(org_r.create_org)
+    update_org: OrgPayload = mutation(org_r.update_org)
+    create_compound: CompoundPayload = mutation(compound_r.create_compound)
+    update_compound: CompoundPayload = mutation(compound_r.update_compound)
+    pair_partner: PairPartnerPayload = mutation(org_r.pair_partner)
+    unpair_partner: PairPartnerPayload = mutation(org_r.unpair_partner)
+    add_member: MembershipPayload = mutation(user_r.add_member)
+    remove_member: MembershipPayload = mutation(user_r.remove_member)
+    register_at_branch: RegistrationPayload = mutation(registration_r.register_at_branch)
+    end_registration: RegistrationPayload = mutation(registration_r.end_registration)
+    create_project: ProjectPayload = mutation(project_r.create_project)
+    publish_project: ProjectPayload = mutation(project_r.publish_project)
+    close_project: ProjectPayload = mutation(project_r.close_project)
+    complete_project: ProjectPayload = mutation(project_r.complete_project)
+    cancel_project: ProjectPayload = mutation(project_r.cancel_project)
+    claim_project: ClaimPayload = mutation(project_r.claim_project)
+    withdraw_claim: ClaimPayload = mutation(project_r.withdraw_claim)
+    report_claim_done: ClaimPayload = mutation(project_r.report_claim_done)
+    verify_claim: ClaimPayload = mutation(project_r.verify_claim)
+    mark_notifications_read: MarkNotificationsReadPayload = mutation(notification_r.mark_notifications_read)
 
 
 class Schema(strawberry.Schema):
@@ -61,7 +88,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Org, Compound, User],
+        types=[Org, Compound, User, Registration, Project, Claim, Notification],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

@@ -2,43 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from auth import policies
-from models import registration as registration_model
 from models import user as user_model
-from schema.enums import MemberRole, MemberType
-from schema.errors import UserError
+from schema.enums import MemberRole
+from schema.errors import UserError, forbidden, unauthenticated
 from schema.org import Org
-from schema.relay import Node, to_global_id
+from schema.registration import Registration
+from schema.relay import Connection, Node, connection, decode_cursor, page_size, to_global_id, wants_rows
 
 from schema.context import Context
 
 Info = strawberry.Info[Context, None]
 
+if TYPE_CHECKING:
+    from schema.notification import Notification
+    from schema.project import Claim
+
+
+def _require_self(ctx: Context, user_id: int) -> None:
+    """Personal lists belong to their owner alone."""
+    if not ctx.viewer.authenticated:
+        raise unauthenticated(ctx.lang)
+    if ctx.viewer.user_id != user_id:
+        raise forbidden(ctx.lang)
+
 
 def mask_phone(phone: str) -> str:
     """138****5678: enough to recognise, not enough to call."""
     return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
-@strawberry.type(description="A party member's registration at the branch where they live (双报到).")
-class Registration:
-    member_type: MemberType
-    work_unit: str | None
-    registered_at: datetime
-    active: bool
-    branch_id: strawberry.Private[int]
-
-    @classmethod
-    def from_model(cls, r: registration_model.Registration) -> Registration:
-        return cls(member_type=r.member_type, work_unit=r.work_unit, registered_at=r.registered_at,
-                   active=r.active, branch_id=r.branch_id)
-
-    @strawberry.field
-    async def branch(self, info: Info) -> Org:
-        return Org.from_model(await info.context.loaders.org.load(self.branch_id))
 
 
 @strawberry.type(description="A person. Visible to themself, fellow members of an org, and managers of their orgs.")
@@ -71,6 +66,41 @@ class User(Node):
     async def registration(self, info: Info) -> Registration | None:
         reg = await info.context.loaders.registration.load(self.pk)
         return Registration.from_model(reg) if reg else None
+
+    @strawberry.field(description="The user's own claims, oldest first (only for the user themself).")
+    async def claims(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated["Claim", strawberry.lazy("schema.project")]]:
+        from schema.project import Claim
+
+        ctx = info.context
+        _require_self(ctx, self.pk)
+        size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
+        rows = await ctx.loaders.user_claims_page.load((self.pk, size, cursor)) if wants_rows(info) else []
+        return connection(rows, first=size, convert=Claim.from_model,
+                          total=lambda: ctx.loaders.user_claims_count.load((self.pk,)))
+
+    @strawberry.field(description="The user's notifications, newest first (only for the user themself).")
+    async def notifications(
+        self, info: Info, first: int | None = None, after: str | None = None, unread_only: bool = False
+    ) -> Connection[Annotated["Notification", strawberry.lazy("schema.notification")]]:
+        from models import notification as notification_model
+        from schema.notification import Notification
+
+        ctx = info.context
+        _require_self(ctx, self.pk)
+        size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
+        rows = (await notification_model.page(user_id=self.pk, unread_only=unread_only, first=size, after=cursor)
+                if wants_rows(info) else [])
+        return connection(rows, first=size, convert=Notification.from_model,
+                          total=lambda: notification_model.count(user_id=self.pk, unread_only=unread_only))
+
+    @strawberry.field(description="Unread notifications (only for the user themself).")
+    async def unread_notification_count(self, info: Info) -> int:
+        from models import notification as notification_model
+
+        _require_self(info.context, self.pk)
+        return await notification_model.count(user_id=self.pk, unread_only=True)
 
     @strawberry.field(description="Hours of service verified on the user's own claims.")
     async def service_hours(self, info: Info) -> float:
