@@ -11,8 +11,9 @@ from tortoise.transactions import in_transaction
 from auth.passwords import hash_password_sync
 from jinlin import db
 from models.compound import Compound
-from models.enums import MemberRole, MemberType, OrgKind, PropertyManagement
+from models.enums import ClaimStatus, MemberRole, MemberType, OrgKind, ProjectCategory, ProjectStatus, PropertyManagement
 from models.org import Org, OrgClosure, Partnership
+from models.project import Claim, Project
 from models.registration import Registration
 from models.user import Membership, User
 
@@ -24,7 +25,7 @@ SIMING_STREETS = ["嘉莲街道", "厦港街道", "鹭江街道", "中华街道"
                   "筼筜街道", "莲前街道", "鼓浪屿街道"]
 # Siming at the report's scale.
 SIMING_COMPOUNDS, SIMING_BRANCHES, SIMING_RED, SIMING_COMMUNITIES = 760, 696, 331, 100
-SIMING_MEMBERS, SIMING_PARTNERS = 11_000, 240
+SIMING_MEMBERS, SIMING_PARTNERS, SIMING_PROJECTS = 11_000, 240, 7_200
 
 
 class SeedError(Exception):
@@ -42,6 +43,8 @@ class _Plan:
     users: list[User] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
     ancestors: dict[int, list[int]] = field(default_factory=dict)
     password_hash: str = ""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -80,6 +83,27 @@ class _Plan:
             id=len(self.registrations) + 1, user_id=user.id, branch_id=branch.id, member_type=member_type,
             work_unit=work_unit, registered_at=self.now, active_user_id=user.id))
         self.member(user, branch, MemberRole.MEMBER)
+
+    def project(self, org: Org, title: str, category: ProjectCategory, capacity: int, *, kinds: str = "MEMBER",
+                description: str = "", location: str | None = None, compound: Compound | None = None,
+                status: ProjectStatus = ProjectStatus.OPEN, created_by: User | None = None) -> Project:
+        p = Project(id=len(self.projects) + 1, org_id=org.id, title=title, description=description,
+                    category=category, status=status, capacity=capacity, claimed_count=0, claimant_kinds=kinds,
+                    location=location, compound_id=compound.id if compound else None,
+                    created_by_id=created_by.id if created_by else None, created_at=self.now)
+        self.projects.append(p)
+        return p
+
+    def claim(self, project: Project, user: User, *, status: ClaimStatus = ClaimStatus.ACTIVE,
+              hours: float | None = None) -> None:
+        live = status in (ClaimStatus.ACTIVE, ClaimStatus.DONE, ClaimStatus.VERIFIED)
+        self.claims.append(Claim(
+            id=len(self.claims) + 1, project_id=project.id, user_id=user.id, claimed_by_id=user.id, status=status,
+            active_key=f"u:{user.id}" if live else None,
+            reported_hours=hours if status in (ClaimStatus.DONE, ClaimStatus.VERIFIED) else None,
+            verified_hours=hours if status is ClaimStatus.VERIFIED else None, created_at=self.now,
+            updated_at=self.now))
+        project.claimed_count += 1 if live else 0
 
     def pair(self, partner: Org, org: Org) -> None:
         self.pairs.append(Partnership(id=len(self.pairs) + 1, partner_id=partner.id, org_id=org.id,
@@ -122,12 +146,29 @@ def _demo(plan: _Plan) -> dict[str, Org]:
         ("13800000005", "捷安集团党支部书记", jiean, MemberRole.ADMIN),
         ("13800000006", "林居民", None, None),
     ]
+    users = {}
     for phone, name, org, role in accounts:
-        user = plan.user(phone, name)
+        user = users[phone] = plan.user(phone, name)
         if org is not None and role is not None:
             plan.member(user, org, role)
         if phone == "13800000004":
             plan.register(user, guanyuanli_branch, MemberType.IN_SERVICE, "厦门市捷安集团")
+
+    # 观远里 publishes its regular services; the member has claimed one, the partner unit may claim for itself.
+    branch_admin, guanyuanli = users["13800000003"], plan.compounds[0]
+    elderly = plan.project(guanyuanli_branch, "独居老人助餐探访", ProjectCategory.ELDERLY_CARE, 5, kinds="MEMBER,ORG",
+                           description="每周为观远里独居老人送餐、聊天、测血压。", location="观远里小区党群服务站",
+                           compound=guanyuanli, created_by=branch_admin)
+    plan.project(guanyuanli_branch, "三红垃圾分类督导", ProjectCategory.GARBAGE_SORTING, 8, kinds="MEMBER,ORG",
+                 description="早晚高峰在分类投放点值守，指导居民分类投放。", location="观远里垃圾分类投放点",
+                 compound=guanyuanli, created_by=branch_admin)
+    plan.project(guanyuanli_branch, "黄昏行平安巡查", ProjectCategory.SAFETY_PATROL, 6,
+                 description="每晚 19:00–21:00 沿小区巡查，排查安全隐患。", location="观远里小区", compound=guanyuanli,
+                 created_by=branch_admin)
+    plan.project(lianhua, "社区义诊进小区", ProjectCategory.HEALTH, 3, kinds="ORG",
+                 description="邀请共建单位医护人员为居民义诊。", location="莲花北社区广场",
+                 created_by=users["13800000002"])
+    plan.claim(elderly, users["13800000004"])
     return {"district": district, "streets": [jialian, xiagang, lujiang],  # type: ignore[dict-item]
             "communities": [lianhua, xunsiding, xiaoxue], "branches": [guanyuanli_branch, hailong_branch,
                                                                        guomao_branch]}
@@ -173,14 +214,35 @@ def _siming(plan: _Plan) -> None:
         plan.pair(unit, streets[i % len(streets)])
         plan.pair(unit, communities[rng.randrange(len(communities))])
     member_types = [MemberType.IN_SERVICE] * 6 + [MemberType.RETIRED] * 3 + [MemberType.FLOATING]
+    members_at: dict[int, list[User]] = {b.id: [] for b in branches}
     for i in range(SIMING_MEMBERS - len(plan.registrations)):
         user = plan.user(f"139{i:08d}", f"党员{i + 1:05d}")
-        plan.register(user, branches[rng.randrange(len(branches))], rng.choice(member_types))
+        branch = branches[rng.randrange(len(branches))]
+        plan.register(user, branch, rng.choice(member_types))
+        members_at[branch.id].append(user)
+    # 7,000+ claimed service projects: each branch publishes some, claimed by members registered there.
+    categories = list(ProjectCategory)
+    titles = {ProjectCategory.ELDERLY_CARE: "为老助餐", ProjectCategory.ENVIRONMENT: "楼道清洁",
+              ProjectCategory.SAFETY_PATROL: "平安巡查", ProjectCategory.GARBAGE_SORTING: "垃圾分类督导",
+              ProjectCategory.EDUCATION: "四点半课堂", ProjectCategory.HEALTH: "健康义诊",
+              ProjectCategory.MEDIATION: "邻里调解", ProjectCategory.REPAIR: "家电义修",
+              ProjectCategory.CULTURE: "文艺汇演", ProjectCategory.OTHER: "便民服务"}
+    while len(plan.projects) < SIMING_PROJECTS:
+        branch = branches[len(plan.projects) % len(branches)]
+        category = categories[rng.randrange(len(categories))]
+        members = members_at[branch.id]
+        project = plan.project(branch, f"{branch.name[:-5]}{titles[category]}{len(plan.projects) + 1}", category,
+                               rng.randint(3, 10), status=rng.choice([ProjectStatus.OPEN] * 3 + [ProjectStatus.COMPLETED]))
+        for user in rng.sample(members, min(len(members), rng.randint(1, 3))):
+            verified = project.status is ProjectStatus.COMPLETED
+            plan.claim(project, user, status=ClaimStatus.VERIFIED if verified else ClaimStatus.ACTIVE,
+                       hours=rng.choice([1.0, 1.5, 2.0, 3.0]) if verified else None)
 
 
 async def _reset_sequences(conn: object) -> None:
     """PostgreSQL sequences do not see explicit ids: move them past the seeded rows."""
-    for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration"):
+    for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration",
+                  "project", "claim"):
         await db.fetch(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1,"
             " false)", conn=conn)  # type: ignore[arg-type]
@@ -202,9 +264,10 @@ async def seed(*, scale: str) -> dict[str, int]:
     async with in_transaction() as conn:
         for model, rows in ((Org, plan.orgs), (OrgClosure, plan.closure), (Partnership, plan.pairs),
                             (Compound, plan.compounds), (User, plan.users), (Membership, plan.memberships),
-                            (Registration, plan.registrations)):
+                            (Registration, plan.registrations), (Project, plan.projects), (Claim, plan.claims)):
             await model.bulk_create(rows, batch_size=2000, using_db=conn)
         if db.is_postgres(conn):
             await _reset_sequences(conn)
     return {"orgs": len(plan.orgs), "compounds": len(plan.compounds), "users": len(plan.users),
-            "registrations": len(plan.registrations), "pairings": len(plan.pairs)}
+            "registrations": len(plan.registrations), "pairings": len(plan.pairs), "projects": len(plan.projects),
+            "claims": len(plan.claims)}

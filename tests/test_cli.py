@@ -157,7 +157,8 @@ def test_seed_demo_twice(tmp_path: Path) -> None:
 SIMING_QUERY = """
 query($district: ID!) {
   org(id: $district) { name kind stats { compoundCount coveredCompoundCount coverageRate branchCount
-                                         redCommitteeCount registeredMemberCount partnerUnitCount } }
+                                         redCommitteeCount registeredMemberCount partnerUnitCount
+                                         projectCount claimedProjectCount verifiedHours } }
   streets: orgs(filter: {kind: STREET_COMMITTEE}, first: 100) { totalCount nodes { name } }
   communities: orgs(filter: {kind: COMMUNITY_COMMITTEE}) { totalCount }
   compounds { totalCount }
@@ -196,6 +197,10 @@ async def test_seed_siming_and_the_dev_secret(tmp_path: Path) -> None:
     body = response.json()
     assert "errors" not in body, body
     data = body["data"]
+    stats = data["org"]["stats"]
+    # 7,000+ claimed service projects (项目认领), some completed with verified hours.
+    assert stats.pop("claimedProjectCount") >= 7000 and stats.pop("projectCount") >= 7000
+    assert stats.pop("verifiedHours") > 0
     assert data["org"] == {"name": "思明区", "kind": "DISTRICT", "stats": {
         "compoundCount": 760, "coveredCompoundCount": 760, "coverageRate": 1.0, "branchCount": 696,
         "redCommitteeCount": 331, "registeredMemberCount": 11000, "partnerUnitCount": 240}}
