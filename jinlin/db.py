@@ -139,5 +139,6 @@ def in_list(values: Iterable[Any]) -> tuple[str, list[Any]]:
     values = list(values)
     return (f"({placeholders(values)})" if values else "(NULL)"), values
 
-# Above every primary key (32-bit ids): the `after` of a descending list's first page.
-MAX_KEY = 2**31
+# The `after` of a descending list's first page (`id < MAX_KEY`): the largest 32-bit integer, since PostgreSQL
+# binds the parameter as `integer` like the id it is compared with (2**31 fails there as out of range).
+MAX_KEY = 2**31 - 1

@@ -69,11 +69,13 @@ async def notify_claimants(
     if not claim_ids:
         return
     marks = db.placeholders(claim_ids)
+    # Typed parameters: under UNION ALL PostgreSQL no longer infers them from the target columns (text otherwise).
+    values = "CAST(? AS VARCHAR(32)), CAST(? AS INTEGER), c.id, CAST(? AS INTEGER)"
     await db.fetch(
         "INSERT INTO notification (user_id, kind, project_id, claim_id, actor_id, created_at) "
-        "SELECT c.user_id, ?, ?, c.id, ?, CURRENT_TIMESTAMP FROM claim c "
+        f"SELECT c.user_id, {values}, CURRENT_TIMESTAMP FROM claim c "
         f"WHERE c.id IN ({marks}) AND c.user_id IS NOT NULL AND c.user_id <> ? "
-        "UNION ALL SELECT m.user_id, ?, ?, c.id, ?, CURRENT_TIMESTAMP FROM claim c JOIN membership m "
+        f"UNION ALL SELECT m.user_id, {values}, CURRENT_TIMESTAMP FROM claim c JOIN membership m "
         f"ON m.org_id = c.org_id AND m.role IN ({_MANAGERS}) WHERE c.id IN ({marks}) AND m.user_id <> ? RETURNING id",
         [kind.value, project_id, actor_id, *claim_ids, actor_id or 0,
          kind.value, project_id, actor_id, *claim_ids, actor_id or 0],

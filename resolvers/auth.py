@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from auth import passwords, tokens
 from auth.tokens import InvalidToken, TokenType
 from models import user as user_model
-from resolvers.common import check_phone, check_text
+from resolvers.common import audit_target, check_phone, check_text
 from schema.auth import AuthPayload, LoginInput, LogoutInput, LogoutPayload, RefreshTokenInput, SignUpInput
 from schema.errors import ApiError, ErrorCode, message, user_error
 from schema.user import User
@@ -20,7 +20,10 @@ Info = strawberry.Info[Context, None]
 
 
 async def _issue_pair(ctx: Context, user: user_model.User, family: str | None = None) -> AuthPayload:
-    """Sign an access token and a refresh token of the given (or a new) family, and remember the refresh token."""
+    """Sign an access token and a refresh token of the given (or a new) family, and remember the refresh token.
+
+    The account is the actor of the audit row: the request came without an access token, but it is them."""
+    audit_target(ctx, actor_id=user.id)
     family = family or uuid.uuid4().hex
     access, _ = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.ACCESS)
     refresh, claims = tokens.issue(ctx.settings, user_id=user.id, typ=TokenType.REFRESH, family=family)
@@ -99,5 +102,6 @@ async def logout(info: Info, input: LogoutInput) -> LogoutPayload:
         claims = tokens.verify(ctx.settings, input.refresh_token, typ=TokenType.REFRESH)
     except InvalidToken:
         raise _refresh_refused(ctx) from None
+    audit_target(ctx, actor_id=claims.user_id)
     await user_model.revoke_family(family=claims.family or "", now=tokens.now())
     return LogoutPayload(ok=True)

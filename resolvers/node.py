@@ -12,6 +12,8 @@ from auth import policies
 from schema.compound import Compound
 from schema.errors import invalid_argument
 from schema.org import Org
+from schema.project import Claim, Project
+from schema.registration import Registration
 from schema.relay import MAX_PAGE, Node, from_global_id
 from schema.user import User
 
@@ -37,11 +39,38 @@ async def _user(ctx: Context, pk: int) -> Any:
     return User.from_model(row) if row else None
 
 
+async def _project(ctx: Context, pk: int) -> Any:
+    if not await policies.can_see_project(ctx.viewer, pk):
+        return None
+    row = await ctx.loaders.project.load(pk)
+    return Project.from_model(row) if row else None
+
+
+async def _claim(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.claim.load(pk) if ctx.viewer.authenticated else None
+    if row is None:
+        return None
+    project = await ctx.loaders.project.load(row.project_id)
+    if not await policies.can_see_claim(ctx.viewer, row, project.org_id):
+        return None
+    return Claim.from_model(row)
+
+
+async def _registration(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.registration_by_id.load(pk) if ctx.viewer.authenticated else None
+    if row is None or not await policies.can_see_registration(ctx.viewer, row.user_id, row.branch_id):
+        return None
+    return Registration.from_model(row)
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
     "Compound": _compound,
     "User": _user,
+    "Project": _project,
+    "Claim": _claim,
+    "Registration": _registration,
 }
 
 

@@ -128,6 +128,7 @@ async def _transition(info: Info, project_gid: str, name: str) -> ProjectPayload
         changed = await project_model.transition(project_id=row.id, to=target, allowed_from=allowed)
         live = []
     fresh = await project_model.get(project_id=row.id)
+    ctx.loaders.project.prime(fresh.id, fresh, force=True)  # nested fields see the new status, not the cached row
     if not changed:
         return ProjectPayload(project=Project.from_model(fresh), errors=[user_error(
             ctx.lang, ErrorCode.INVALID_STATE, ["projectId"], "transition", status=fresh.status.value,
@@ -208,13 +209,16 @@ async def claim_project(info: Info, input: ClaimProjectInput) -> ClaimPayload:
     audit_target(ctx, object_id=to_global_id("Claim", claim.id))
     await notification_model.notify_org_managers(org_id=row.org_id, kind=NotificationKind.CLAIM_CREATED,
                                                  project_id=row.id, claim_id=claim.id, actor_id=user_id)
-    return await _claim_payload(claim.id)
+    return await _claim_payload(ctx, claim.id)
 
 
-async def _claim_payload(claim_id: int) -> ClaimPayload:
-    """The claim and its project as they are now (fresh rows: the counters just moved)."""
+async def _claim_payload(ctx: Context, claim_id: int) -> ClaimPayload:
+    """The claim and its project as they are now (fresh rows: the counters just moved). The request's loaders get
+    the fresh rows too, so that `claim { project { claimedCount } }` does not answer from before the change."""
     claim = await project_model.get_claim(claim_id=claim_id)
     project = await project_model.get(project_id=claim.project_id)
+    ctx.loaders.claim.prime(claim.id, claim, force=True)
+    ctx.loaders.project.prime(project.id, project, force=True)
     return ClaimPayload(claim=Claim.from_model(claim), project=Project.from_model(project))
 
 
@@ -249,7 +253,7 @@ async def withdraw_claim(info: Info, input: WithdrawClaimInput) -> ClaimPayload:
         return _state_error(ctx, await project_model.get_claim(claim_id=claim.id), ("撤回", "withdrawn"))
     await notification_model.notify_org_managers(org_id=project.org_id, kind=NotificationKind.CLAIM_WITHDRAWN,
                                                  project_id=project.id, claim_id=claim.id, actor_id=ctx.viewer.user_id)
-    return await _claim_payload(claim.id)
+    return await _claim_payload(ctx, claim.id)
 
 
 async def report_claim_done(info: Info, input: ReportClaimDoneInput) -> ClaimPayload:
@@ -271,7 +275,7 @@ async def report_claim_done(info: Info, input: ReportClaimDoneInput) -> ClaimPay
         return _state_error(ctx, await project_model.get_claim(claim_id=claim.id), ("报告完成", "reported done"))
     await notification_model.notify_org_managers(org_id=project.org_id, kind=NotificationKind.CLAIM_DONE,
                                                  project_id=project.id, claim_id=claim.id, actor_id=ctx.viewer.user_id)
-    return await _claim_payload(claim.id)
+    return await _claim_payload(ctx, claim.id)
 
 
 async def verify_claim(info: Info, input: VerifyClaimInput) -> ClaimPayload:
@@ -295,4 +299,4 @@ async def verify_claim(info: Info, input: VerifyClaimInput) -> ClaimPayload:
     kind = NotificationKind.CLAIM_VERIFIED if input.approved else NotificationKind.CLAIM_REJECTED
     await notification_model.notify_claimants(claim_ids=[claim.id], kind=kind, project_id=project.id,
                                               actor_id=ctx.viewer.user_id)
-    return await _claim_payload(claim.id)
+    return await _claim_payload(ctx, claim.id)

@@ -144,7 +144,8 @@ def test_truncated_dev_secret_is_reported(tmp_path: Path) -> None:
 def test_seed_demo_twice(tmp_path: Path) -> None:
     first = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == "seeded demo: 14 orgs, 3 compounds, 7 users, 1 registrations, 3 pairings\n"
+    assert first.stdout == ("seeded demo: 14 orgs, 3 compounds, 7 users, 1 registrations, 3 pairings, 4 projects, "
+                            "1 claims\n")
     second = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert assert_one_line_failure(second) == "jinlin: the database already holds data; seed an empty database"
     with sqlite3.connect(tmp_path / "demo.sqlite3") as conn:

@@ -58,8 +58,8 @@ async def test_stats_roll_up_over_subtree(demo: Api) -> None:
     district = await demo.ok(STATS, {"id": await org_id("思明区")})
     assert district["org"]["stats"] == {
         "compoundCount": 3, "coveredCompoundCount": 3, "coverageRate": 1.0, "branchCount": 3,
-        "redCommitteeCount": 2, "partnerUnitCount": 2, "registeredMemberCount": 1, "projectCount": 0,
-        "claimedProjectCount": 0, "verifiedHours": 0.0,
+        "redCommitteeCount": 2, "partnerUnitCount": 2, "registeredMemberCount": 1, "projectCount": 4,
+        "claimedProjectCount": 1, "verifiedHours": 0.0,
     }
     branch = await demo.ok(STATS, {"id": await org_id("观远里小区党支部")})
     assert branch["org"]["stats"]["compoundCount"] == 1
