@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 
 from models import MODEL_MODULES
 
 APP_LABEL = "jinlin"
+M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -56,6 +58,11 @@ async def fetch(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient
     return await conn.execute_query_dict(_to_dialect(sql, conn), list(params))
 
 
+async def fetch_models(model: type[M], sql: str, params: Sequence[Any] = ()) -> list[M]:
+    """Run one SELECT of a model's whole rows and return them as model instances."""
+    return [model._init_from_db(**row) for row in await fetch(sql, params)]
+
+
 async def execute(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClient | None = None) -> int:
     """Run one UPDATE or DELETE and return the number of rows it changed.
 
@@ -86,20 +93,23 @@ async def page_per_group(
     *,
     first: int,
     after: int | None,
-) -> dict[int, list[dict]]:
+    model: type[Model],
+) -> dict[int, list[Any]]:
     """Keyset-paginate many lists in one statement: `inner_sql` yields rows with `_g` (list) and `_k` (sort key).
 
-    Returns up to `first + 1` rows per group (the extra one tells `hasNextPage`), ordered by `_k`.
+    Returns up to `first + 1` model instances per group (the extra one tells `hasNextPage`), ordered by `_k`.
     """
     sql = (
         "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q._g ORDER BY q._k) AS _rn "
         f"FROM ({inner_sql}) q WHERE q._k > ?) w WHERE w._rn <= ? ORDER BY w._g, w._k"
     )
     rows = await fetch(sql, [*params, after if after is not None else -1, first + 1])
-    grouped: dict[int, list[dict]] = defaultdict(list)
+    grouped: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
+        group = row.pop("_g")
         row.pop("_rn", None)
-        grouped[row.pop("_g")].append(row)
+        row.pop("_k", None)
+        grouped[group].append(model._init_from_db(**row))
     return grouped
 
 

@@ -90,7 +90,8 @@ class _Plan:
         p = Project(id=len(self.projects) + 1, org_id=org.id, title=title, description=description,
                     category=category, status=status, capacity=capacity, claimed_count=0, claimant_kinds=kinds,
                     location=location, compound_id=compound.id if compound else None,
-                    created_by_id=created_by.id if created_by else None, created_at=self.now)
+                    created_by_id=created_by.id if created_by else None, created_at=self.now,
+                    published_at=None if status is ProjectStatus.DRAFT else self.now)
         self.projects.append(p)
         return p
 

@@ -44,10 +44,9 @@ def _subtree_sql(org_id: int) -> tuple[str, list]:
 async def page(*, org_id: int, first: int, after: int | None) -> list[AuditEntry]:
     """Audit rows of an org's subtree, newest first (`first + 1` rows)."""
     where, params = _subtree_sql(org_id)
-    rows = await db.fetch(
-        f"SELECT a.* FROM audit_entry a WHERE {where} AND a.id < ? ORDER BY a.id DESC LIMIT ?",
+    return await db.fetch_models(
+        AuditEntry, f"SELECT a.* FROM audit_entry a WHERE {where} AND a.id < ? ORDER BY a.id DESC LIMIT ?",
         [*params, after if after is not None else db.MAX_KEY, first + 1])
-    return [AuditEntry._init_from_db(**row) for row in rows]
 
 
 async def count(*, org_id: int) -> int:

@@ -36,12 +36,6 @@ class Compound(Model):
 _ANCHOR = "COALESCE(c.branch_id, c.community_id)"
 
 
-def _rows(rows: list[dict]) -> list[Compound]:
-    for row in rows:
-        row.pop("_k", None)
-    return [Compound._init_from_db(**row) for row in rows]
-
-
 async def get(*, compound_id: int) -> Compound | None:
     """One compound by primary key."""
     return await Compound.get_or_none(id=compound_id)
@@ -103,11 +97,10 @@ async def page(
 ) -> list[Compound]:
     """A keyset page of the public compound directory."""
     where, params = _filter_sql(org_id=org_id, search=search, covered=covered)
-    rows = await db.fetch(
-        f"SELECT c.* FROM compound c WHERE {where} AND c.id > ? ORDER BY c.id LIMIT ?",
+    return await db.fetch_models(
+        Compound, f"SELECT c.* FROM compound c WHERE {where} AND c.id > ? ORDER BY c.id LIMIT ?",
         [*params, after if after is not None else -1, first + 1],
     )
-    return _rows(rows)
 
 
 async def count(*, org_id: int | None, search: str | None, covered: bool | None) -> int:
@@ -128,8 +121,7 @@ def _subtree_sql(org_ids: list[int]) -> tuple[str, list]:
 async def subtree_pages(*, org_ids: list[int], first: int, after: int | None) -> dict[int, list[Compound]]:
     """A page of the compounds in each org's subtree, one statement."""
     sql, params = _subtree_sql(org_ids)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    return {gid: _rows(rows) for gid, rows in grouped.items()}
+    return await db.page_per_group(sql, params, first=first, after=after, model=Compound)
 
 
 async def subtree_counts(*, org_ids: list[int]) -> dict[int, int]:

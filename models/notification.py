@@ -92,10 +92,9 @@ def _filter_sql(user_id: int, unread_only: bool) -> tuple[str, list]:
 async def page(*, user_id: int, unread_only: bool, first: int, after: int | None) -> list[Notification]:
     """A user's notifications, newest first (`first + 1` rows)."""
     where, params = _filter_sql(user_id, unread_only)
-    rows = await db.fetch(
-        f"SELECT n.* FROM notification n WHERE {where} AND n.id < ? ORDER BY n.id DESC LIMIT ?",
+    return await db.fetch_models(
+        Notification, f"SELECT n.* FROM notification n WHERE {where} AND n.id < ? ORDER BY n.id DESC LIMIT ?",
         [*params, after if after is not None else db.MAX_KEY, first + 1])
-    return [Notification._init_from_db(**row) for row in rows]
 
 
 async def count(*, user_id: int, unread_only: bool) -> int:

@@ -85,10 +85,6 @@ class OrgStats:
         return self.covered_compound_count / self.compound_count if self.compound_count else 0.0
 
 
-def _rows_to_orgs(rows: list[dict]) -> list[Org]:
-    return [Org._init_from_db(**row) for row in rows]
-
-
 async def get(*, org_id: int) -> Org | None:
     """One org by primary key."""
     return await Org.get_or_none(id=org_id)
@@ -154,11 +150,10 @@ async def page(
 ) -> list[Org]:
     """A keyset page of the public org directory (`first + 1` rows, by id)."""
     where, params = _filter_sql(kind=kind, parent_id=parent_id, search=search)
-    rows = await db.fetch(
-        f"SELECT o.* FROM org o WHERE {where} AND o.id > ? ORDER BY o.id LIMIT ?",
+    return await db.fetch_models(
+        Org, f"SELECT o.* FROM org o WHERE {where} AND o.id > ? ORDER BY o.id LIMIT ?",
         [*params, after if after is not None else -1, first + 1],
     )
-    return _rows_to_orgs(rows)
 
 
 async def count(*, kind: OrgKind | None, parent_id: int | None, search: str | None) -> int:
@@ -182,8 +177,7 @@ async def children_pages(
 ) -> dict[int, list[Org]]:
     """A page of direct children for each parent, in one statement."""
     sql, params = _children_sql(parent_ids, kind)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    return {gid: _rows_to_orgs(_strip(rows)) for gid, rows in grouped.items()}
+    return await db.page_per_group(sql, params, first=first, after=after, model=Org)
 
 
 async def children_counts(*, parent_ids: list[int], kind: OrgKind | None) -> dict[int, int]:
@@ -206,20 +200,13 @@ def _partners_sql(org_ids: list[int]) -> tuple[str, list]:
 async def partner_pages(*, org_ids: list[int], first: int, after: int | None) -> dict[int, list[Org]]:
     """Paired orgs of each org, both directions, one statement."""
     sql, params = _partners_sql(org_ids)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    return {gid: _rows_to_orgs(_strip(rows)) for gid, rows in grouped.items()}
+    return await db.page_per_group(sql, params, first=first, after=after, model=Org)
 
 
 async def partner_counts(*, org_ids: list[int]) -> dict[int, int]:
     """Number of paired orgs of each org."""
     sql, params = _partners_sql(org_ids)
     return await db.count_per_group(sql, params)
-
-
-def _strip(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        row.pop("_k", None)
-    return rows
 
 
 async def is_paired(*, partner_id: int, org_id: int) -> bool:
@@ -253,7 +240,7 @@ SELECT o.id AS org_id,
   (SELECT COUNT(*) FROM org_closure cl JOIN registration r ON r.branch_id = cl.descendant_id
      WHERE cl.ancestor_id = o.id AND r.active_user_id IS NOT NULL) AS registered_member_count,
   (SELECT COUNT(*) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
-     WHERE cl.ancestor_id = o.id AND pr.status <> 'DRAFT') AS project_count,
+     WHERE cl.ancestor_id = o.id AND pr.published_at IS NOT NULL) AS project_count,
   (SELECT COUNT(*) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
      WHERE cl.ancestor_id = o.id AND pr.claimed_count > 0) AS claimed_project_count,
   (SELECT COALESCE(SUM(c.verified_hours), 0) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id

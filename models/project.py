@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from tortoise import fields
 from tortoise.exceptions import IntegrityError
@@ -41,6 +41,7 @@ class Project(Model):
         "jinlin.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    published_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "project"
@@ -151,19 +152,6 @@ def org_key(org_id: int) -> str:
     return f"o:{org_id}"
 
 
-def _projects(rows: list[dict]) -> list[Project]:
-    for row in rows:
-        row.pop("_k", None)
-        row.pop("_g", None)
-    return [Project._init_from_db(**row) for row in rows]
-
-
-def _claims(rows: list[dict]) -> list[Claim]:
-    for row in rows:
-        row.pop("_k", None)
-    return [Claim._init_from_db(**row) for row in rows]
-
-
 async def get(*, project_id: int) -> Project | None:
     """One project by primary key (no visibility check: callers ask the policy)."""
     return await Project.get_or_none(id=project_id)
@@ -225,11 +213,10 @@ async def page(
     """Newest projects first, as far as the scope may see them (`first + 1` rows)."""
     where, params = _filter_sql(scope=scope, status=status, category=category, org_id=org_id,
                                 claimable=claimable, mine=mine)
-    rows = await db.fetch(
-        f"SELECT p.* FROM project p WHERE {where} AND p.id < ? ORDER BY p.id DESC LIMIT ?",
+    return await db.fetch_models(
+        Project, f"SELECT p.* FROM project p WHERE {where} AND p.id < ? ORDER BY p.id DESC LIMIT ?",
         [*params, after if after is not None else db.MAX_KEY, first + 1],
     )
-    return _projects(rows)
 
 
 async def count(
@@ -257,8 +244,12 @@ async def create(
 
 
 async def transition(*, project_id: int, to: ProjectStatus, allowed_from: tuple[ProjectStatus, ...]) -> bool:
-    """Move a project's status with one conditional UPDATE; False when it was not in an allowed state."""
-    changed = await Project.filter(id=project_id, status__in=list(allowed_from)).update(status=to)
+    """Move a project's status with one conditional UPDATE; False when it was not in an allowed state.
+
+    Publishing stamps `published_at`: statistics count projects that were ever published.
+    """
+    extra = {"published_at": datetime.now(timezone.utc)} if to is ProjectStatus.OPEN else {}
+    changed = await Project.filter(id=project_id, status__in=list(allowed_from)).update(status=to, **extra)
     return changed == 1
 
 
@@ -385,8 +376,7 @@ async def claim_pages(
 ) -> dict[int, list[Claim]]:
     """A page of claims for each project (oldest first), filtered by the viewer's rights, one statement."""
     sql, params = _project_claims_sql(project_ids, scope, managed_project_ids)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    return {gid: _claims(rows) for gid, rows in grouped.items()}
+    return await db.page_per_group(sql, params, first=first, after=after, model=Claim)
 
 
 async def claim_counts(*, project_ids: list[int], scope: Scope, managed_project_ids: set[int]) -> dict[int, int]:
@@ -395,12 +385,14 @@ async def claim_counts(*, project_ids: list[int], scope: Scope, managed_project_
     return await db.count_per_group(sql, params)
 
 
-async def latest_claims_by(*, user_id: int, project_ids: list[int]) -> dict[int, Claim]:
-    """The viewer's most recent claim (for themself or an org) on each project, one statement."""
-    result: dict[int, Claim] = {}
-    for c in await Claim.filter(project_id__in=project_ids, claimed_by_id=user_id).order_by("id"):
-        result[c.project_id] = c
-    return result
+async def latest_claims_by(*, scope: Scope, project_ids: list[int]) -> dict[int, Claim]:
+    """The viewer's most recent claim on each project: their own, one they filed, or one of an org they run."""
+    orgs, org_params = db.in_list(scope.claimant_org_ids)
+    claims = await db.fetch_models(
+        Claim, f"SELECT c.* FROM claim c WHERE c.project_id IN ({db.placeholders(project_ids)}) AND "
+        f"(c.user_id = ? OR c.claimed_by_id = ? OR c.org_id IN {orgs}) ORDER BY c.id",
+        [*project_ids, scope.user_id or 0, scope.user_id or 0, *org_params])
+    return {claim.project_id: claim for claim in claims}
 
 
 def _user_claims_sql(user_ids: list[int]) -> tuple[str, list]:
@@ -411,8 +403,7 @@ def _user_claims_sql(user_ids: list[int]) -> tuple[str, list]:
 async def user_claim_pages(*, user_ids: list[int], first: int, after: int | None) -> dict[int, list[Claim]]:
     """Each user's own claims, oldest first, one statement."""
     sql, params = _user_claims_sql(user_ids)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    return {gid: _claims(rows) for gid, rows in grouped.items()}
+    return await db.page_per_group(sql, params, first=first, after=after, model=Claim)
 
 
 async def user_claim_counts(*, user_ids: list[int]) -> dict[int, int]:

@@ -110,13 +110,7 @@ async def branch_pages(
 ) -> dict[int, list[Registration]]:
     """A page of each branch's registrations, oldest first, one statement."""
     sql, params = _branch_sql(branch_ids, active)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    out: dict[int, list[Registration]] = {}
-    for gid, rows in grouped.items():
-        for row in rows:
-            row.pop("_k", None)
-        out[gid] = [Registration._init_from_db(**row) for row in rows]
-    return out
+    return await db.page_per_group(sql, params, first=first, after=after, model=Registration)
 
 
 async def branch_counts(*, branch_ids: list[int], active: bool | None) -> dict[int, int]:

@@ -147,13 +147,7 @@ async def member_pages(
 ) -> dict[int, list[Membership]]:
     """A page of the memberships of each org, one statement."""
     sql, params = _members_sql(org_ids, role)
-    grouped = await db.page_per_group(sql, params, first=first, after=after)
-    out: dict[int, list[Membership]] = {}
-    for gid, rows in grouped.items():
-        for row in rows:
-            row.pop("_k", None)
-        out[gid] = [Membership._init_from_db(**row) for row in rows]
-    return out
+    return await db.page_per_group(sql, params, first=first, after=after, model=Membership)
 
 
 async def member_counts(*, org_ids: list[int], role: MemberRole | None) -> dict[int, int]:

@@ -235,6 +235,23 @@ async def _load_claim(ctx: Context, global_id: str) -> tuple[project_model.Claim
     return claim, project
 
 
+async def _acting_on_claim(
+    ctx: Context, global_id: str, *, as_publisher: bool
+) -> tuple[project_model.Claim | None, project_model.Project | None]:
+    """A claim the viewer may act on: (None, None) reads as NOT_FOUND; visible but not theirs is FORBIDDEN."""
+    require_login(ctx)
+    claim, project = await _load_claim(ctx, global_id)
+    if claim is None or project is None:
+        return None, None
+    if as_publisher:
+        allowed = await policies.can_publish_in(ctx.viewer, project.org_id)
+    else:
+        allowed = await policies.can_act_for_claim(ctx.viewer, claim)
+    if not allowed:
+        raise forbidden(ctx.lang)
+    return claim, project
+
+
 def _state_error(ctx: Context, claim: project_model.Claim, verb: tuple[str, str]) -> ClaimPayload:
     return _claim_error(ctx, ErrorCode.INVALID_STATE, "claimId", "claim_state", status=claim.status.value,
                         action=verb[1] if ctx.lang == "en" else verb[0])
@@ -243,12 +260,9 @@ def _state_error(ctx: Context, claim: project_model.Claim, verb: tuple[str, str]
 async def withdraw_claim(info: Info, input: WithdrawClaimInput) -> ClaimPayload:
     """The claimant gives the place back while the claim is ACTIVE."""
     ctx = info.context
-    require_login(ctx)
-    claim, project = await _load_claim(ctx, input.claim_id)
+    claim, project = await _acting_on_claim(ctx, input.claim_id, as_publisher=False)
     if claim is None or project is None:
         return _claim_error(ctx, ErrorCode.NOT_FOUND, "claimId", "not_found")
-    if not await policies.can_act_for_claim(ctx.viewer, claim):
-        raise forbidden(ctx.lang)
     if not await project_model.withdraw(claim=claim):
         return _state_error(ctx, await project_model.get_claim(claim_id=claim.id), ("撤回", "withdrawn"))
     await notification_model.notify_org_managers(org_id=project.org_id, kind=NotificationKind.CLAIM_WITHDRAWN,
@@ -259,12 +273,9 @@ async def withdraw_claim(info: Info, input: WithdrawClaimInput) -> ClaimPayload:
 async def report_claim_done(info: Info, input: ReportClaimDoneInput) -> ClaimPayload:
     """The claimant reports the work done with its hours (0.5 to 24)."""
     ctx = info.context
-    require_login(ctx)
-    claim, project = await _load_claim(ctx, input.claim_id)
+    claim, project = await _acting_on_claim(ctx, input.claim_id, as_publisher=False)
     if claim is None or project is None:
         return _claim_error(ctx, ErrorCode.NOT_FOUND, "claimId", "not_found")
-    if not await policies.can_act_for_claim(ctx.viewer, claim):
-        raise forbidden(ctx.lang)
     errors: list[UserError] = []
     if not (0.5 <= input.hours <= 24):
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["hours"], "hours", min=0.5, max=24))
@@ -281,12 +292,9 @@ async def report_claim_done(info: Info, input: ReportClaimDoneInput) -> ClaimPay
 async def verify_claim(info: Info, input: VerifyClaimInput) -> ClaimPayload:
     """The publisher's staff verify a DONE claim (hours default to the reported ones) or reject it."""
     ctx = info.context
-    require_login(ctx)
-    claim, project = await _load_claim(ctx, input.claim_id)
+    claim, project = await _acting_on_claim(ctx, input.claim_id, as_publisher=True)
     if claim is None or project is None:
         return _claim_error(ctx, ErrorCode.NOT_FOUND, "claimId", "not_found")
-    if not await policies.can_publish_in(ctx.viewer, project.org_id):
-        raise forbidden(ctx.lang)
     errors: list[UserError] = []
     hours = input.hours if input.hours is not None else claim.reported_hours
     if input.approved and (hours is None or not (0 <= hours <= 24)):

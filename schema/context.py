@@ -161,7 +161,10 @@ class Loaders:
 
     @cached_property
     def viewer_claim(self) -> DataLoader[int, project_model.Claim | None]:
-        return by_key(lambda ids: project_model.latest_claims_by(user_id=self.viewer.user_id or 0, project_ids=ids))
+        async def fetch(ids: list[int]) -> dict[int, project_model.Claim]:
+            return await project_model.latest_claims_by(scope=await self._scope(), project_ids=ids)
+
+        return by_key(fetch)
 
     @cached_property
     def claim(self) -> DataLoader[int, project_model.Claim | None]:

@@ -32,7 +32,7 @@ class OrgStats:
     red_committee_count: int
     partner_unit_count: int
     registered_member_count: int
-    project_count: int = strawberry.field(description="Published projects (not drafts).")
+    project_count: int = strawberry.field(description="Projects ever published (drafts not counted).")
     claimed_project_count: int = strawberry.field(description="Projects with at least one live claim.")
     verified_hours: float
 

@@ -1089,3 +1089,27 @@ async def test_my_claims_statement_count(demo: Api) -> None:
     assert len(large["viewer"]["claims"]["nodes"]) == 20
     assert large["viewer"]["claims"]["nodes"][19] == {"status": "ACTIVE",
                                                       "project": {"title": "我的项目18", "org": {"name": BRANCH}}}
+
+
+async def test_a_draft_cancelled_unpublished_is_not_counted(demo: Api) -> None:
+    """`projectCount` counts projects that were ever published."""
+    stats = "query($id: ID!) { org(id: $id) { stats { projectCount } } }"
+    before = (await demo.ok(stats, {"id": await org_id(BRANCH)}))["org"]["stats"]["projectCount"]
+    draft = await new_project(demo, "从未发布", publish=False)
+    await demo.ok(CANCEL, {"input": {"projectId": draft}}, as_=BRANCH_ADMIN)
+    assert (await demo.ok(stats, {"id": await org_id(BRANCH)}))["org"]["stats"]["projectCount"] == before
+
+
+async def test_viewer_claim_shows_the_unit_claim_to_a_co_admin(demo: Api) -> None:
+    """A second admin of the partner unit sees the unit's claim and that it cannot claim again."""
+    from models.enums import MemberRole
+    from models.org import Org as OrgRow
+    from models.user import User as UserRow, upsert_membership
+
+    co_admin = await UserRow.get(phone="13800000006")
+    await upsert_membership(user=co_admin, org=await OrgRow.get(name=JIEAN), role=MemberRole.ADMIN)
+    project = await new_project(demo, "共建单位认领", kinds=("ORG",))
+    assert (await claim(demo, project, PARTNER_ADMIN, JIEAN))["errors"] == []
+    seen = await demo.ok("query($id: ID!) { node(id: $id) { ... on Project { viewerCanClaim viewerClaim { status "
+                         "claimant { ... on Org { name } } } } } }", {"id": project}, as_="13800000006")
+    assert seen == {"node": {"viewerCanClaim": False, "viewerClaim": {"status": "ACTIVE", "claimant": {"name": JIEAN}}}}
