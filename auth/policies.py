@@ -150,3 +150,16 @@ async def can_act_for_claim(viewer: Viewer, claim: Claim) -> bool:
 async def can_see_registration(viewer: Viewer, user_id: int, branch_id: int) -> bool:
     """A registration: the member and the branch's managers (or above)."""
     return viewer.authenticated and (viewer.user_id == user_id or await can_manage(viewer, branch_id))
+
+
+async def can_see_resource(viewer: Viewer, resource_id: int) -> bool:
+    """Resources follow `models.resource.visible_sql`: the owner's managers, and members of orgs that may request."""
+    if not viewer.authenticated:
+        return False
+    return await viewer.loaders.resource_visible.load(resource_id)
+
+
+async def can_see_booking(viewer: Viewer, resource_owner_id: int, for_org_id: int) -> bool:
+    """A booking: managers of the owner and of the requesting org."""
+    return viewer.authenticated and (await can_manage(viewer, resource_owner_id)
+                                     or await can_manage(viewer, for_org_id))

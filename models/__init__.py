@@ -8,4 +8,5 @@ MODEL_MODULES: list[str] = [
     "models.project",
     "models.notification",
     "models.audit",
+    "models.resource",
 ]

@@ -14,6 +14,7 @@ from schema.errors import invalid_argument
 from schema.org import Org
 from schema.project import Claim, Project
 from schema.registration import Registration
+from schema.resource import Booking, Resource
 from schema.relay import MAX_PAGE, Node, from_global_id
 from schema.user import User
 
@@ -63,6 +64,23 @@ async def _registration(ctx: Context, pk: int) -> Any:
     return Registration.from_model(row)
 
 
+async def _resource(ctx: Context, pk: int) -> Any:
+    if not await policies.can_see_resource(ctx.viewer, pk):
+        return None
+    row = await ctx.loaders.resource.load(pk)
+    return Resource.from_model(row) if row else None
+
+
+async def _booking(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.booking.load(pk) if ctx.viewer.authenticated else None
+    if row is None:
+        return None
+    resource = await ctx.loaders.resource.load(row.resource_id)
+    if not await policies.can_see_booking(ctx.viewer, resource.owner_id, row.for_org_id):
+        return None
+    return Booking.from_model(row)
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
@@ -71,6 +89,8 @@ NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Project": _project,
     "Claim": _claim,
     "Registration": _registration,
+    "Resource": _resource,
+    "Booking": _booking,
 }
 
 

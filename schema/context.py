@@ -18,6 +18,7 @@ from models import compound as compound_model
 from models import org as org_model
 from models import project as project_model
 from models import registration as registration_model
+from models import resource as resource_model
 from models import user as user_model
 
 K = TypeVar("K", bound=Hashable)
@@ -199,6 +200,34 @@ class Loaders:
     @cached_property
     def org_service_hours(self) -> DataLoader[int, float]:
         return by_key(lambda ids: project_model.service_hours_of_orgs(org_ids=ids), default=0.0)
+
+    @cached_property
+    def resource(self) -> DataLoader[int, resource_model.Resource | None]:
+        return by_key(lambda ids: resource_model.get_many(resource_ids=ids))
+
+    @cached_property
+    def resource_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            scope = await self._scope()
+            visible = await resource_model.visible_ids(member_org_ids=list(scope.member_org_ids),
+                                                       managed_org_ids=list(scope.managed_org_ids), resource_ids=ids)
+            return {rid: rid in visible for rid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def booking(self) -> DataLoader[int, resource_model.Booking | None]:
+        return by_key(lambda ids: resource_model.get_bookings(booking_ids=ids))
+
+    @cached_property
+    def bookings_page(self) -> DataLoader[tuple, list[resource_model.Booking]]:
+        return by_group(lambda ids, starts, ends, first, after: resource_model.bookings_between(
+            resource_ids=ids, starts=starts, ends=ends, first=first, after=after), default=[])
+
+    @cached_property
+    def bookings_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids, starts, ends: resource_model.booking_counts(
+            resource_ids=ids, starts=starts, ends=ends), default=0)
 
     @cached_property
     def service_hours(self) -> DataLoader[int, float]:

@@ -17,6 +17,7 @@ from resolvers import notification as notification_r
 from resolvers import org as org_r
 from resolvers import project as project_r
 from resolvers import registration as registration_r
+from resolvers import resource as resource_r
 from resolvers import user as user_r
 from schema import extensions
 from schema.auth import AuthPayload, LogoutPayload
@@ -26,6 +27,7 @@ from schema.notification import MarkNotificationsReadPayload, Notification
 from schema.org import Org, OrgPayload, PairPartnerPayload
 from schema.project import Claim, ClaimPayload, Project, ProjectPayload
 from schema.registration import Registration, RegistrationPayload
+from schema.resource import Booking, BookingPayload, Resource, ResourcePayload
 from schema.relay import Connection, Node
 from schema.user import MembershipPayload, User
 
@@ -40,6 +42,7 @@ class Query:
     compound: Compound | None = strawberry.field(resolver=compound_r.compound)
     compounds: Connection[Compound] = strawberry.field(resolver=compound_r.compounds)
     projects: Connection[Project] = strawberry.field(resolver=project_r.projects)
+    resources: Connection[Resource] = strawberry.field(resolver=resource_r.resources)
 
 
 def mutation(resolver: Any) -> Any:
@@ -73,6 +76,13 @@ class Mutation:
     report_claim_done: ClaimPayload = mutation(project_r.report_claim_done)
     verify_claim: ClaimPayload = mutation(project_r.verify_claim)
     mark_notifications_read: MarkNotificationsReadPayload = mutation(notification_r.mark_notifications_read)
+    create_resource: ResourcePayload = mutation(resource_r.create_resource)
+    update_resource: ResourcePayload = mutation(resource_r.update_resource)
+    retire_resource: ResourcePayload = mutation(resource_r.retire_resource)
+    request_booking: BookingPayload = mutation(resource_r.request_booking)
+    approve_booking: BookingPayload = mutation(resource_r.approve_booking)
+    reject_booking: BookingPayload = mutation(resource_r.reject_booking)
+    cancel_booking: BookingPayload = mutation(resource_r.cancel_booking)
 
 
 class Schema(strawberry.Schema):
@@ -88,7 +98,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Org, Compound, User, Registration, Project, Claim, Notification],
+        types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )
