@@ -9,4 +9,6 @@ MODEL_MODULES: list[str] = [
     "models.notification",
     "models.audit",
     "models.resource",
+    "models.alliance",
+    "models.meeting",
 ]

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from tortoise.models import Model
 
 from jinlin import db
+from models.alliance import allied_sql
 from models.compound import Compound
 from models.enums import ClaimStatus, ProjectCategory, ProjectStatus
 from models.org import Org
@@ -106,7 +107,8 @@ class ClaimRefused(Exception):
 
 def visible_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
     """SQL predicate: managers of the publisher (or above) see every project, drafts included; members of orgs in
-    the publisher's subtree and members of partner units paired with the publisher's lineage see the others."""
+    the publisher's subtree, members of partner units paired with the publisher's lineage, and members of orgs
+    allied (党建联盟) with the publisher's lineage see the others."""
     managed, managed_params = db.in_list(scope.managed_org_ids)
     members, member_params = db.in_list(scope.member_org_ids)
     sql = (
@@ -114,9 +116,10 @@ def visible_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
         f" OR ({alias}.status <> 'DRAFT' AND ("
         f"EXISTS (SELECT 1 FROM org_closure vc WHERE vc.ancestor_id = {alias}.org_id AND vc.descendant_id IN {members})"
         f" OR EXISTS (SELECT 1 FROM partnership vp JOIN org_closure vc ON vc.ancestor_id = vp.org_id "
-        f"WHERE vc.descendant_id = {alias}.org_id AND vp.partner_id IN {members}))))"
+        f"WHERE vc.descendant_id = {alias}.org_id AND vp.partner_id IN {members})"
+        f" OR {allied_sql(f'{alias}.org_id', members)})))"
     )
-    return sql, [*managed_params, *member_params, *member_params]
+    return sql, [*managed_params, *member_params, *member_params, *member_params]
 
 
 def claimable_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:

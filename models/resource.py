@@ -12,6 +12,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from jinlin import db
+from models.alliance import allied_sql
 from models.org import Org
 from models.project import Project
 from models.user import User
@@ -137,7 +138,8 @@ def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
     """SQL predicate: one of these orgs may request resource `r` by its share scope.
 
     SUBTREE: the org lies in the owner's subtree. PARTNERS: also partner units paired with the owner or one of its
-    ancestors, and (for a partner unit's resource) the subtrees of the orgs it is paired with. DISTRICT: every org.
+    ancestors, (for a partner unit's resource) the subtrees of the orgs it is paired with, and orgs allied
+    (党建联盟) with the owner's lineage. DISTRICT: every org.
     Retired resources take no requests.
     """
     orgs, params = db.in_list(org_ids)
@@ -149,9 +151,10 @@ def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
         f"EXISTS (SELECT 1 FROM partnership rp JOIN org_closure oc ON oc.ancestor_id = rp.org_id "
         f"WHERE oc.descendant_id = {alias}.owner_id AND rp.partner_id IN {orgs})"
         f" OR EXISTS (SELECT 1 FROM partnership rq JOIN org_closure pc ON pc.ancestor_id = rq.org_id "
-        f"WHERE rq.partner_id = {alias}.owner_id AND pc.descendant_id IN {orgs})))))"
+        f"WHERE rq.partner_id = {alias}.owner_id AND pc.descendant_id IN {orgs})"
+        f" OR {allied_sql(f'{alias}.owner_id', orgs)}))))"
     )
-    return sql, [*params, *params, *params]
+    return sql, [*params, *params, *params, *params]
 
 
 def visible_sql(*, member_org_ids: list[int], managed_org_ids: list[int], alias: str = "r") -> tuple[str, list]:

@@ -9,7 +9,9 @@ from typing import Any
 import strawberry
 
 from auth import policies
+from schema.alliance import Alliance
 from schema.compound import Compound
+from schema.meeting import Meeting, Resolution
 from schema.errors import invalid_argument
 from schema.org import Org
 from schema.project import Claim, Project
@@ -81,6 +83,27 @@ async def _booking(ctx: Context, pk: int) -> Any:
     return Booking.from_model(row)
 
 
+async def _alliance(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.alliance.load(pk)
+    return Alliance.from_model(row) if row else None
+
+
+async def _meeting(ctx: Context, pk: int) -> Any:
+    if not ctx.viewer.authenticated or not await ctx.loaders.meeting_visible.load(pk):
+        return None
+    row = await ctx.loaders.meeting.load(pk)
+    return Meeting.from_model(row) if row else None
+
+
+async def _resolution(ctx: Context, pk: int) -> Any:
+    from models import meeting as meeting_model
+
+    row = await meeting_model.get_resolution(resolution_id=pk) if ctx.viewer.authenticated else None
+    if row is None or not await ctx.loaders.meeting_visible.load(row.meeting_id):
+        return None
+    return Resolution.from_model(row)
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
@@ -91,6 +114,9 @@ NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Registration": _registration,
     "Resource": _resource,
     "Booking": _booking,
+    "Alliance": _alliance,
+    "Meeting": _meeting,
+    "Resolution": _resolution,
 }
 
 

@@ -14,7 +14,9 @@ from strawberry.dataloader import DataLoader
 
 from auth.viewer import Viewer
 from jinlin.settings import Settings
+from models import alliance as alliance_model
 from models import compound as compound_model
+from models import meeting as meeting_model
 from models import org as org_model
 from models import project as project_model
 from models import registration as registration_model
@@ -228,6 +230,41 @@ class Loaders:
     def bookings_count(self) -> DataLoader[tuple, int]:
         return by_group(lambda ids, starts, ends: resource_model.booking_counts(
             resource_ids=ids, starts=starts, ends=ends), default=0)
+
+    @cached_property
+    def alliance(self) -> DataLoader[int, alliance_model.Alliance | None]:
+        return by_key(lambda ids: alliance_model.get_many(alliance_ids=ids))
+
+    @cached_property
+    def alliance_members_page(self) -> DataLoader[tuple, list[org_model.Org]]:
+        return by_group(lambda ids, first, after: alliance_model.member_pages(
+            alliance_ids=ids, first=first, after=after), default=[])
+
+    @cached_property
+    def alliance_members_count(self) -> DataLoader[tuple, int]:
+        return by_group(lambda ids: alliance_model.member_counts(alliance_ids=ids), default=0)
+
+    @cached_property
+    def meeting(self) -> DataLoader[int, meeting_model.Meeting | None]:
+        return by_key(lambda ids: meeting_model.get_many(meeting_ids=ids))
+
+    @cached_property
+    def meeting_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            scope = await self._scope()
+            visible = await meeting_model.visible_ids(member_org_ids=list(scope.member_org_ids),
+                                                      managed_org_ids=list(scope.managed_org_ids), meeting_ids=ids)
+            return {mid: mid in visible for mid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def meeting_invitees(self) -> DataLoader[int, list[meeting_model.MeetingInvitee]]:
+        return by_key(lambda ids: meeting_model.invitees_of(meeting_ids=ids), default=[])
+
+    @cached_property
+    def meeting_resolutions(self) -> DataLoader[int, list[meeting_model.Resolution]]:
+        return by_key(lambda ids: meeting_model.resolutions_of(meeting_ids=ids), default=[])
 
     @cached_property
     def service_hours(self) -> DataLoader[int, float]:

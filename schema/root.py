@@ -10,8 +10,10 @@ from strawberry.types import ExecutionContext
 from strawberry.schema.config import StrawberryConfig
 
 from jinlin.settings import Settings
+from resolvers import alliance as alliance_r
 from resolvers import auth as auth_r
 from resolvers import compound as compound_r
+from resolvers import meeting as meeting_r
 from resolvers import node as node_r
 from resolvers import notification as notification_r
 from resolvers import org as org_r
@@ -20,9 +22,11 @@ from resolvers import registration as registration_r
 from resolvers import resource as resource_r
 from resolvers import user as user_r
 from schema import extensions
+from schema.alliance import Alliance, AlliancePayload
 from schema.auth import AuthPayload, LogoutPayload
 from schema.compound import Compound, CompoundPayload
 from schema.extensions import Audited
+from schema.meeting import Meeting, MeetingPayload, Resolution, ResolutionPayload
 from schema.notification import MarkNotificationsReadPayload, Notification
 from schema.org import Org, OrgPayload, PairPartnerPayload
 from schema.project import Claim, ClaimPayload, Project, ProjectPayload
@@ -43,6 +47,8 @@ class Query:
     compounds: Connection[Compound] = strawberry.field(resolver=compound_r.compounds)
     projects: Connection[Project] = strawberry.field(resolver=project_r.projects)
     resources: Connection[Resource] = strawberry.field(resolver=resource_r.resources)
+    alliances: Connection[Alliance] = strawberry.field(resolver=alliance_r.alliances)
+    meetings: Connection[Meeting] = strawberry.field(resolver=meeting_r.meetings)
 
 
 def mutation(resolver: Any) -> Any:
@@ -83,6 +89,15 @@ class Mutation:
     approve_booking: BookingPayload = mutation(resource_r.approve_booking)
     reject_booking: BookingPayload = mutation(resource_r.reject_booking)
     cancel_booking: BookingPayload = mutation(resource_r.cancel_booking)
+    create_alliance: AlliancePayload = mutation(alliance_r.create_alliance)
+    invite_to_alliance: AlliancePayload = mutation(alliance_r.invite_to_alliance)
+    respond_alliance_invite: AlliancePayload = mutation(alliance_r.respond_alliance_invite)
+    leave_alliance: AlliancePayload = mutation(alliance_r.leave_alliance)
+    schedule_meeting: MeetingPayload = mutation(meeting_r.schedule_meeting)
+    respond_meeting: MeetingPayload = mutation(meeting_r.respond_meeting)
+    check_in_meeting: MeetingPayload = mutation(meeting_r.check_in_meeting)
+    record_resolution: ResolutionPayload = mutation(meeting_r.record_resolution)
+    convert_resolution_to_project: ProjectPayload = mutation(meeting_r.convert_resolution_to_project)
 
 
 class Schema(strawberry.Schema):
@@ -98,7 +113,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking],
+        types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking, Alliance, Meeting,
+               Resolution],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

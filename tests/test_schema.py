@@ -34,3 +34,12 @@ def test_contract_names_are_present() -> None:
                  "unpairPartner(input: UnpairPartnerInput!): PairPartnerPayload!",
                  "coverageRate: Float!", "viewerRole: MemberRole", "field: [String!]", "code: ErrorCode!"):
         assert name in sdl, name
+
+
+def test_model_docstrings_have_no_semicolons() -> None:
+    """tortoise's SQLite migration runner splits on `;`, and model docstrings become table comments."""
+    from tortoise import Tortoise
+
+    Tortoise.init_models(["models." + m.split(".")[1] for m in __import__("models").MODEL_MODULES], "jinlin")
+    for model in Tortoise.apps["jinlin"].values():
+        assert ";" not in (model._meta.table_description or ""), model.__name__
