@@ -12,8 +12,11 @@ from auth.passwords import hash_password_sync
 from jinlin import db
 from models.compound import Compound
 from models.enums import ClaimStatus, MemberRole, MemberType, OrgKind, ProjectCategory, ProjectStatus, PropertyManagement
+from models.alliance import Alliance, AllianceMember, AllianceMemberStatus
+from models.meeting import InviteResponse, Meeting, MeetingInvitee, Resolution
 from models.org import Org, OrgClosure, Partnership
 from models.project import Claim, Project
+from models.resource import Resource, ResourceKind, ShareScope
 from models.registration import Registration
 from models.user import Membership, User
 
@@ -44,6 +47,12 @@ class _Plan:
     memberships: list[Membership] = field(default_factory=list)
     registrations: list[Registration] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
+    resources: list[Resource] = field(default_factory=list)
+    alliances: list[Alliance] = field(default_factory=list)
+    alliance_members: list[AllianceMember] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    invitees: list[MeetingInvitee] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     ancestors: dict[int, list[int]] = field(default_factory=dict)
     password_hash: str = ""
@@ -166,10 +175,32 @@ def _demo(plan: _Plan) -> dict[str, Org]:
     plan.project(guanyuanli_branch, "黄昏行平安巡查", ProjectCategory.SAFETY_PATROL, 6,
                  description="每晚 19:00–21:00 沿小区巡查，排查安全隐患。", location="观远里小区", compound=guanyuanli,
                  created_by=branch_admin)
-    plan.project(lianhua, "社区义诊进小区", ProjectCategory.HEALTH, 3, kinds="ORG",
+    clinic = plan.project(lianhua, "社区义诊进小区", ProjectCategory.HEALTH, 3, kinds="ORG",
                  description="邀请共建单位医护人员为居民义诊。", location="莲花北社区广场",
                  created_by=users["13800000002"])
     plan.claim(elderly, users["13800000004"])
+
+    # Co-building: a shared venue, an alliance led by the partner unit, a joint meeting whose resolution became
+    # a project.
+    plan.resources.append(Resource(id=1, owner_id=lianhua.id, name="莲花北社区活动室", kind=ResourceKind.VENUE,
+                                   quantity=1, share_scope=ShareScope.PARTNERS, location="莲花北社区党群服务中心二楼",
+                                   description="可容纳 40 人，配投影，供共建单位和小区党支部开展活动。",
+                                   created_at=plan.now))
+    plan.alliances.append(Alliance(id=1, name="嘉莲片区楼宇党建联盟", lead_id=jiean.id, created_at=plan.now))
+    for i, member in enumerate((jiean, lianhua), start=1):
+        plan.alliance_members.append(AllianceMember(id=i, alliance_id=1, org_id=member.id,
+                                                    status=AllianceMemberStatus.ACTIVE, invited_at=plan.now,
+                                                    responded_at=plan.now))
+    plan.meetings.append(Meeting(id=1, convener_id=jialian.id, title="嘉莲街道近邻共建联席会议",
+                                 agenda="一、通报共建项目进展；二、议定社区义诊进小区事宜。",
+                                 starts_at=plan.now, location="嘉莲街道党群服务中心", created_at=plan.now,
+                                 created_by_id=users["13800000001"].id))
+    for i, invitee in enumerate((lianhua, jiean, guanyuanli_branch), start=1):
+        plan.invitees.append(MeetingInvitee(id=i, meeting_id=1, org_id=invitee.id, response=InviteResponse.ATTENDING,
+                                            responded_at=plan.now, checked_in_at=plan.now if i < 3 else None))
+    # The meeting resolved on the clinic, which 莲花北社区 then published as its project.
+    plan.resolutions.append(Resolution(id=1, meeting_id=1, text="社区义诊进小区\n由莲花北社区牵头，邀请共建单位医护人员每月进小区义诊。",
+                                       owner_id=lianhua.id, project_id=clinic.id, created_at=plan.now))
     return {"district": district, "streets": [jialian, xiagang, lujiang],  # type: ignore[dict-item]
             "communities": [lianhua, xunsiding, xiaoxue], "branches": [guanyuanli_branch, hailong_branch,
                                                                        guomao_branch]}
@@ -243,7 +274,8 @@ def _siming(plan: _Plan) -> None:
 async def _reset_sequences(conn: object) -> None:
     """PostgreSQL sequences do not see explicit ids: move them past the seeded rows."""
     for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration",
-                  "project", "claim"):
+                  "project", "claim", "resource", "alliance", "alliance_member", "meeting", "meeting_invitee",
+                  "resolution"):
         await db.fetch(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1,"
             " false)", conn=conn)  # type: ignore[arg-type]
@@ -265,7 +297,10 @@ async def seed(*, scale: str) -> dict[str, int]:
     async with in_transaction() as conn:
         for model, rows in ((Org, plan.orgs), (OrgClosure, plan.closure), (Partnership, plan.pairs),
                             (Compound, plan.compounds), (User, plan.users), (Membership, plan.memberships),
-                            (Registration, plan.registrations), (Project, plan.projects), (Claim, plan.claims)):
+                            (Registration, plan.registrations), (Project, plan.projects), (Claim, plan.claims),
+                            (Resource, plan.resources), (Alliance, plan.alliances),
+                            (AllianceMember, plan.alliance_members), (Meeting, plan.meetings),
+                            (MeetingInvitee, plan.invitees), (Resolution, plan.resolutions)):
             await model.bulk_create(rows, batch_size=2000, using_db=conn)
         if db.is_postgres(conn):
             await _reset_sequences(conn)

@@ -58,12 +58,12 @@ class AllianceMember(Model):
 
 
 def allied_sql(left: str, right_orgs: str) -> str:
-    """SQL predicate: an ancestor-or-self of org `left` and one of the orgs `right_orgs` (an IN list, or an
-    ancestor-or-self of them when they are in a subtree) are ACTIVE members of one alliance."""
+    """SQL predicate: an ancestor-or-self of org `left` and an ancestor-or-self of one of the orgs `right_orgs` (an IN
+    list) are two different ACTIVE members of one alliance (allies see each other's work, not their own twice)."""
     return (
         "EXISTS (SELECT 1 FROM alliance_member a1 JOIN alliance_member a2 ON a2.alliance_id = a1.alliance_id "
         "JOIN org_closure al ON al.ancestor_id = a1.org_id JOIN org_closure ar ON ar.ancestor_id = a2.org_id "
-        f"WHERE a1.status = 'ACTIVE' AND a2.status = 'ACTIVE' AND al.descendant_id = {left} "
+        f"WHERE a1.status = 'ACTIVE' AND a2.status = 'ACTIVE' AND a1.org_id <> a2.org_id AND al.descendant_id = {left} "
         f"AND ar.descendant_id IN {right_orgs})"
     )
 
