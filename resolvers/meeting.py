@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import strawberry
 
 from auth import policies
@@ -47,8 +49,10 @@ async def _load_meeting(ctx: Context, errors: list[UserError], global_id: str) -
 
 
 async def _meeting_payload(ctx: Context, meeting_id: int) -> MeetingPayload:
-    ctx.loaders.meeting_invitees.clear(meeting_id)
-    ctx.loaders.meeting_resolutions.clear(meeting_id)
+    """The meeting after a change; its invitees and resolutions are reloaded, not taken from the request's cache."""
+    for loader in (ctx.loaders.meeting_invitees, ctx.loaders.meeting_resolutions):
+        with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key that was never loaded
+            loader.clear(meeting_id)
     return MeetingPayload(meeting=Meeting.from_model(await meeting_model.get(meeting_id=meeting_id)))
 
 
