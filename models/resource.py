@@ -114,9 +114,22 @@ class OverBooked(Exception):
     """Approving would put more than the resource's quantity in use at some instant."""
 
 
+class QuantityInUse(Exception):
+    """The new quantity is below what approved bookings use at once from now on (`peak`)."""
+
+    def __init__(self, peak: int) -> None:
+        super().__init__(peak)
+        self.peak = peak
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware datetime in UTC: SQLite compares stored times as text, and tortoise stores them in UTC."""
+    return value.astimezone(timezone.utc)
+
+
 def _db_time(value: datetime) -> object:
-    """A datetime as tortoise stores it (ISO text on SQLite, timestamptz on PostgreSQL), for raw statements."""
-    return Booking._meta.fields_map["starts_at"].to_db_value(value, Booking)
+    """A datetime as tortoise stores it (UTC ISO text on SQLite, timestamptz on PostgreSQL), for raw statements."""
+    return Booking._meta.fields_map["starts_at"].to_db_value(_utc(value), Booking)
 
 
 async def get(*, resource_id: int) -> Resource | None:
@@ -139,12 +152,13 @@ def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
 
     SUBTREE: the org lies in the owner's subtree. PARTNERS: also partner units paired with the owner or one of its
     ancestors, (for a partner unit's resource) the subtrees of the orgs it is paired with, and orgs allied
-    (党建联盟) with the owner's lineage. DISTRICT: every org.
+    (党建联盟) with the owner's lineage. DISTRICT: every org (an existing one: no orgs, or the id -1, match nothing).
     Retired resources take no requests.
     """
     orgs, params = db.in_list(org_ids)
     sql = (
-        f"({alias}.retired_at IS NULL AND ({alias}.share_scope = 'DISTRICT'"
+        f"({alias}.retired_at IS NULL AND (({alias}.share_scope = 'DISTRICT' "
+        f"AND EXISTS (SELECT 1 FROM org ro WHERE ro.id IN {orgs}))"
         f" OR EXISTS (SELECT 1 FROM org_closure rc WHERE rc.ancestor_id = {alias}.owner_id "
         f"AND rc.descendant_id IN {orgs})"
         f" OR ({alias}.share_scope = 'PARTNERS' AND ("
@@ -154,7 +168,7 @@ def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
         f"WHERE rq.partner_id = {alias}.owner_id AND pc.descendant_id IN {orgs})"
         f" OR {allied_sql(f'{alias}.owner_id', orgs)}))))"
     )
-    return sql, [*params, *params, *params, *params]
+    return sql, [*params, *params, *params, *params, *params]
 
 
 def visible_sql(*, member_org_ids: list[int], managed_org_ids: list[int], alias: str = "r") -> tuple[str, list]:
@@ -226,9 +240,20 @@ async def create(*, owner_id: int, name: str, kind: ResourceKind, quantity: int,
 
 
 async def update(*, resource: Resource, changes: dict[str, object]) -> Resource:
-    """Apply validated changes (lowering the quantity is checked against approved bookings by the caller)."""
+    """Apply validated changes; `QuantityInUse` when a new quantity is below the peak approved use from now on.
+
+    A quantity change takes the approvals' lock first (see `approve`), so no approval slips in between the check
+    and the change.
+    """
     if changes:
-        await Resource.filter(id=resource.id).update(**changes)
+        async with in_transaction():
+            quantity = changes.get("quantity")
+            if isinstance(quantity, int):
+                await db.execute("UPDATE resource SET lock_version = lock_version + 1 WHERE id = ?", [resource.id])
+                peak = await peak_use(resource_id=resource.id, since=datetime.now(timezone.utc))
+                if quantity < peak:
+                    raise QuantityInUse(peak)
+            await Resource.filter(id=resource.id).update(**changes)
     return await Resource.get(id=resource.id)
 
 
@@ -238,13 +263,20 @@ async def retire(*, resource: Resource) -> bool:
 
 
 async def peak_use(*, resource_id: int, since: datetime) -> int:
-    """The largest approved quantity in use at any instant from `since` on (to refuse lowering the quantity)."""
+    """The largest approved quantity in use at any instant from `since` on (to refuse lowering the quantity).
+
+    That peak is reached at `since` itself or at the start of a later booking; bookings that ended before `since`
+    do not count, even where they overlapped one still running.
+    """
+    at = _db_time(since)
     rows = await db.fetch(
-        "SELECT MAX((SELECT SUM(u.quantity) FROM booking u WHERE u.resource_id = ? AND u.status = 'APPROVED' "
-        "AND u.starts_at <= b.starts_at AND u.ends_at > b.starts_at)) AS peak FROM booking b "
-        "WHERE b.resource_id = ? AND b.status = 'APPROVED' AND b.ends_at > ?",
-        [resource_id, resource_id, _db_time(since)])
-    return int(rows[0]["peak"] or 0)
+        "SELECT (SELECT SUM(u.quantity) FROM booking u WHERE u.resource_id = ? AND u.status = 'APPROVED' "
+        "AND u.starts_at <= ? AND u.ends_at > ?) AS now_use, "
+        "(SELECT MAX((SELECT SUM(u.quantity) FROM booking u WHERE u.resource_id = ? AND u.status = 'APPROVED' "
+        "AND u.starts_at <= b.starts_at AND u.ends_at > b.starts_at)) FROM booking b "
+        "WHERE b.resource_id = ? AND b.status = 'APPROVED' AND b.starts_at > ?) AS later_use",
+        [resource_id, at, at, resource_id, resource_id, at])
+    return max(int(rows[0]["now_use"] or 0), int(rows[0]["later_use"] or 0))
 
 
 async def request(*, resource_id: int, for_org_id: int, requested_by: int, starts_at: datetime, ends_at: datetime,
@@ -292,7 +324,7 @@ async def booking_counts(*, resource_ids: list[int], starts: datetime | None, en
 async def approved_between(*, resource_id: int, starts: datetime, ends: datetime) -> list[Booking]:
     """Approved bookings overlapping [starts, ends), for the availability calendar."""
     return list(await Booking.filter(resource_id=resource_id, status=BookingStatus.APPROVED,
-                                     starts_at__lt=ends, ends_at__gt=starts).order_by("starts_at"))
+                                     starts_at__lt=_utc(ends), ends_at__gt=_utc(starts)).order_by("starts_at"))
 
 
 def availability(*, quantity: int, bookings: list[Booking], starts: datetime, ends: datetime) -> list[Interval]:
@@ -335,5 +367,7 @@ async def approve(*, booking_id: int, decided_by: int) -> bool:
              _db_time(booking.starts_at), _db_time(booking.ends_at), booking.quantity, booking.resource_id,
              booking.resource_id])
         if changed != 1:
+            if not await Booking.exists(id=booking.id, status=BookingStatus.PENDING):
+                return False  # decided by someone else while this approval waited for the lock
             raise OverBooked()
     return True

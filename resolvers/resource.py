@@ -121,14 +121,17 @@ async def update_resource(info: Info, input: UpdateResourceInput) -> ResourcePay
     if input.quantity is not strawberry.UNSET:
         if input.quantity is None:
             errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["quantity"], "required"))
-        elif check_range(ctx, errors, "quantity", input.quantity, low=1, high=MAX_QUANTITY) < row.quantity:
-            peak = await resource_model.peak_use(resource_id=row.id, since=datetime.now(timezone.utc))
-            if input.quantity < peak:
-                errors.append(user_error(ctx.lang, ErrorCode.CONFLICT, ["quantity"], "quantity_in_use", peak=peak))
+        else:
+            check_range(ctx, errors, "quantity", input.quantity, low=1, high=MAX_QUANTITY)
         changes["quantity"] = input.quantity
     if errors:
         return ResourcePayload(errors=errors)
-    return ResourcePayload(resource=Resource.from_model(await resource_model.update(resource=row, changes=changes)))
+    try:
+        updated = await resource_model.update(resource=row, changes=changes)
+    except resource_model.QuantityInUse as exc:
+        return ResourcePayload(errors=[user_error(ctx.lang, ErrorCode.CONFLICT, ["quantity"], "quantity_in_use",
+                                                  peak=exc.peak)])
+    return ResourcePayload(resource=Resource.from_model(updated))
 
 
 async def retire_resource(info: Info, input: RetireResourceInput) -> ResourcePayload:
