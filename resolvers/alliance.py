@@ -7,6 +7,7 @@ import strawberry
 from auth import policies
 from models import alliance as alliance_model
 from models.alliance import AllianceMemberStatus as Status
+from models.org import Org
 from resolvers.common import audit_target, check_text, load_org, require_login
 from schema.alliance import (
     Alliance, AllianceFilter, AlliancePayload, CreateAllianceInput, InviteToAllianceInput, LeaveAllianceInput,
@@ -40,6 +41,17 @@ async def _load_alliance(ctx: Context, errors: list[UserError], global_id: str) 
     return row
 
 
+async def _alliance_and_org(
+    ctx: Context, alliance_gid: str, org_gid: str
+) -> tuple[alliance_model.Alliance | None, Org | None, list[UserError]]:
+    """Both objects an alliance mutation acts on, or NOT_FOUND errors for the missing ones."""
+    require_login(ctx)
+    errors: list[UserError] = []
+    row = await _load_alliance(ctx, errors, alliance_gid)
+    org = await load_org(ctx, errors, "orgId", org_gid)
+    return row, org, errors
+
+
 async def _payload(alliance_id: int) -> AlliancePayload:
     return AlliancePayload(alliance=Alliance.from_model(await alliance_model.get(alliance_id=alliance_id)))
 
@@ -64,10 +76,7 @@ async def create_alliance(info: Info, input: CreateAllianceInput) -> AlliancePay
 async def invite_to_alliance(info: Info, input: InviteToAllianceInput) -> AlliancePayload:
     """The lead's ADMIN invites an org; DUPLICATE when it is already invited or a member."""
     ctx = info.context
-    require_login(ctx)
-    errors: list[UserError] = []
-    row = await _load_alliance(ctx, errors, input.alliance_id)
-    org = await load_org(ctx, errors, "orgId", input.org_id)
+    row, org, errors = await _alliance_and_org(ctx, input.alliance_id, input.org_id)
     if row is None or org is None:
         return AlliancePayload(errors=errors)
     if not await policies.is_admin(ctx.viewer, row.lead_id):
@@ -80,10 +89,7 @@ async def invite_to_alliance(info: Info, input: InviteToAllianceInput) -> Allian
 async def respond_alliance_invite(info: Info, input: RespondAllianceInviteInput) -> AlliancePayload:
     """The invited org's ADMIN accepts or declines; INVALID_STATE unless the org is invited."""
     ctx = info.context
-    require_login(ctx)
-    errors: list[UserError] = []
-    row = await _load_alliance(ctx, errors, input.alliance_id)
-    org = await load_org(ctx, errors, "orgId", input.org_id)
+    row, org, errors = await _alliance_and_org(ctx, input.alliance_id, input.org_id)
     if row is None or org is None:
         return AlliancePayload(errors=errors)
     if not await policies.is_admin(ctx.viewer, org.id):
@@ -97,10 +103,7 @@ async def respond_alliance_invite(info: Info, input: RespondAllianceInviteInput)
 async def leave_alliance(info: Info, input: LeaveAllianceInput) -> AlliancePayload:
     """A member's ADMIN leaves (or the lead's ADMIN removes it); the lead itself cannot leave."""
     ctx = info.context
-    require_login(ctx)
-    errors: list[UserError] = []
-    row = await _load_alliance(ctx, errors, input.alliance_id)
-    org = await load_org(ctx, errors, "orgId", input.org_id)
+    row, org, errors = await _alliance_and_org(ctx, input.alliance_id, input.org_id)
     if row is None or org is None:
         return AlliancePayload(errors=errors)
     if not (await policies.is_admin(ctx.viewer, org.id) or await policies.is_admin(ctx.viewer, row.lead_id)):
