@@ -163,3 +163,26 @@ async def can_see_booking(viewer: Viewer, resource_owner_id: int, for_org_id: in
     """A booking: managers of the owner and of the requesting org."""
     return viewer.authenticated and (await can_manage(viewer, resource_owner_id)
                                      or await can_manage(viewer, for_org_id))
+
+
+async def can_run_roster(viewer: Viewer, centre_id: int) -> bool:
+    """A centre's duty roster is planned and rearranged by ADMIN/STAFF of its street or community (or above)."""
+    return await can_manage(viewer, centre_id)
+
+
+async def can_act_for_unit(viewer: Viewer, unit_id: int) -> bool:
+    """A partner unit consents to swaps and checks in through its own ADMIN/STAFF."""
+    return await can_manage(viewer, unit_id)
+
+
+async def can_assign_commissioner(viewer: Viewer, unit_id: int) -> bool:
+    """Service commissioners (近邻服务专员) are sent by the government side: managers of an org paired with the unit
+    (or above it)."""
+    if not viewer.authenticated or not await viewer.roles():
+        return False
+    paired = await viewer.loaders.paired_orgs.load(unit_id)
+    await viewer.loaders.ancestors.load_many(paired)  # one batch, then cache hits
+    for org_id in paired:
+        if await can_manage(viewer, org_id):
+            return True
+    return False

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from tortoise.transactions import in_transaction
 
 from auth.passwords import hash_password_sync
 from jinlin import db
 from models.compound import Compound
+from models import duty as duty_model
+from models.duty import DutyShift
 from models.enums import ClaimStatus, MemberRole, MemberType, OrgKind, ProjectCategory, ProjectStatus, PropertyManagement
 from models.alliance import Alliance, AllianceMember, AllianceMemberStatus
 from models.meeting import InviteResponse, Meeting, MeetingInvitee, Resolution
@@ -28,7 +30,10 @@ SIMING_STREETS = ["嘉莲街道", "厦港街道", "鹭江街道", "中华街道"
                   "筼筜街道", "莲前街道", "鼓浪屿街道"]
 # Siming at the report's scale.
 SIMING_COMPOUNDS, SIMING_BRANCHES, SIMING_RED, SIMING_COMMUNITIES = 760, 696, 331, 100
-SIMING_MEMBERS, SIMING_PARTNERS, SIMING_PROJECTS = 11_000, 240, 7_200
+SIMING_MEMBERS, SIMING_PARTNERS, SIMING_PROJECTS = 11_000, 1_420, 7_200
+SIMING_COMMISSIONERS = 1_200
+# Every community's service centre has a roster of its paired units, two weeks back (served) and ahead.
+ROSTER_DAYS_BACK, ROSTER_DAYS_AHEAD = 14, 14
 
 
 class SeedError(Exception):
@@ -54,6 +59,7 @@ class _Plan:
     invitees: list[MeetingInvitee] = field(default_factory=list)
     resolutions: list[Resolution] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    shifts: list[DutyShift] = field(default_factory=list)
     ancestors: dict[int, list[int]] = field(default_factory=dict)
     password_hash: str = ""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -114,6 +120,20 @@ class _Plan:
             verified_hours=hours if status is ClaimStatus.VERIFIED else None, created_at=self.now,
             updated_at=self.now))
         project.claimed_count += 1 if live else 0
+
+    def roster(self, centre: Org, units: list[Org], *, start: date, days: int, per_day: int, served_before: date,
+               checked_in_by: User | None = None) -> None:
+        """A centre's rotation, planned by the same even spread as `generateDutyRoster`; days before
+        `served_before` were served."""
+        planned = duty_model.plan(units=[u.id for u in units], days=[start + timedelta(days=i) for i in range(days)],
+                                  per_day=per_day, busy={(s.unit_id, s.duty_date) for s in self.shifts})
+        for day, unit_id in planned:
+            served = day < served_before
+            at = datetime.combine(day, datetime.min.time(), duty_model.LOCAL_TZ).replace(hour=9)
+            self.shifts.append(DutyShift(id=len(self.shifts) + 1, centre_id=centre.id, unit_id=unit_id,
+                                         duty_date=day, checked_in_at=at if served else None,
+                                         checked_in_by_id=checked_in_by.id if served and checked_in_by else None,
+                                         created_at=self.now))
 
     def pair(self, partner: Org, org: Org) -> None:
         self.pairs.append(Partnership(id=len(self.pairs) + 1, partner_id=partner.id, org_id=org.id,
@@ -201,6 +221,10 @@ def _demo(plan: _Plan) -> dict[str, Org]:
     # The meeting resolved on the clinic, which 莲花北社区 then published as its project.
     plan.resolutions.append(Resolution(id=1, meeting_id=1, text="社区义诊进小区\n由莲花北社区牵头，邀请共建单位医护人员每月进小区义诊。",
                                        owner_id=lianhua.id, project_id=clinic.id, created_at=plan.now))
+    # 轮值驻点: 捷安 serves at 嘉莲街道's party-mass service centre; the last three days were served, today's is due.
+    today = duty_model.local_today()
+    plan.roster(jialian, [jiean], start=today - timedelta(days=3), days=10, per_day=1, served_before=today,
+                checked_in_by=users["13800000005"])
     return {"district": district, "streets": [jialian, xiagang, lujiang],  # type: ignore[dict-item]
             "communities": [lianhua, xunsiding, xiaoxue], "branches": [guanyuanli_branch, hailong_branch,
                                                                        guomao_branch]}
@@ -245,6 +269,19 @@ def _siming(plan: _Plan) -> None:
         unit = plan.org(f"思明区共建单位{i + 1:03d}党支部", OrgKind.PARTNER_UNIT)
         plan.pair(unit, streets[i % len(streets)])
         plan.pair(unit, communities[rng.randrange(len(communities))])
+    units_of: dict[int, list[Org]] = {}
+    for pairing in plan.pairs:
+        units_of.setdefault(pairing.org_id, []).append(plan.orgs[pairing.partner_id - 1])
+    today = duty_model.local_today()
+    for community in communities:
+        units = units_of.get(community.id, [])
+        if units:
+            plan.roster(community, units, start=today - timedelta(days=ROSTER_DAYS_BACK),
+                        days=ROSTER_DAYS_BACK + ROSTER_DAYS_AHEAD, per_day=min(2, len(units)), served_before=today)
+    units = [o for o in plan.orgs if o.kind is OrgKind.PARTNER_UNIT]
+    for i in range(SIMING_COMMISSIONERS):
+        commissioner = plan.user(f"137{i:08d}", f"近邻服务专员{i + 1:04d}")
+        plan.member(commissioner, units[i % len(units)], MemberRole.COMMISSIONER)
     member_types = [MemberType.IN_SERVICE] * 6 + [MemberType.RETIRED] * 3 + [MemberType.FLOATING]
     members_at: dict[int, list[User]] = {b.id: [] for b in branches}
     for i in range(SIMING_MEMBERS - len(plan.registrations)):
@@ -275,7 +312,7 @@ async def _reset_sequences(conn: object) -> None:
     """PostgreSQL sequences do not see explicit ids: move them past the seeded rows."""
     for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration",
                   "project", "claim", "resource", "alliance", "alliance_member", "meeting", "meeting_invitee",
-                  "resolution"):
+                  "resolution", "duty_shift"):
         await db.fetch(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1,"
             " false)", conn=conn)  # type: ignore[arg-type]
@@ -300,10 +337,12 @@ async def seed(*, scale: str) -> dict[str, int]:
                             (Registration, plan.registrations), (Project, plan.projects), (Claim, plan.claims),
                             (Resource, plan.resources), (Alliance, plan.alliances),
                             (AllianceMember, plan.alliance_members), (Meeting, plan.meetings),
-                            (MeetingInvitee, plan.invitees), (Resolution, plan.resolutions)):
+                            (MeetingInvitee, plan.invitees), (Resolution, plan.resolutions),
+                            (DutyShift, plan.shifts)):
             await model.bulk_create(rows, batch_size=2000, using_db=conn)
         if db.is_postgres(conn):
             await _reset_sequences(conn)
     return {"orgs": len(plan.orgs), "compounds": len(plan.compounds), "users": len(plan.users),
             "registrations": len(plan.registrations), "pairings": len(plan.pairs), "projects": len(plan.projects),
-            "claims": len(plan.claims)}
+            "claims": len(plan.claims), "duty shifts": len(plan.shifts),
+            "commissioners": sum(1 for m in plan.memberships if m.role is MemberRole.COMMISSIONER)}

@@ -11,4 +11,5 @@ MODEL_MODULES: list[str] = [
     "models.resource",
     "models.alliance",
     "models.meeting",
+    "models.duty",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from tortoise import fields
 from tortoise.models import Model
@@ -78,6 +79,13 @@ class OrgStats:
     project_count: int = 0
     claimed_project_count: int = 0
     verified_hours: float = 0.0
+    resource_count: int = 0
+    approved_booking_count: int = 0
+    meeting_count: int = 0
+    open_resolution_count: int = 0
+    converted_resolution_count: int = 0
+    served_duty_shift_count: int = 0
+    commissioner_count: int = 0
 
     @property
     def coverage_rate(self) -> float:
@@ -209,6 +217,18 @@ async def partner_counts(*, org_ids: list[int]) -> dict[int, int]:
     return await db.count_per_group(sql, params)
 
 
+async def paired_ids(*, org_ids: list[int]) -> dict[int, list[int]]:
+    """Ids of the orgs paired with each org (both directions), one statement."""
+    marks = db.placeholders(org_ids)
+    rows = await db.fetch(
+        f"SELECT org_id AS g, partner_id AS p FROM partnership WHERE org_id IN ({marks}) "
+        f"UNION ALL SELECT partner_id, org_id FROM partnership WHERE partner_id IN ({marks})", [*org_ids, *org_ids])
+    out: dict[int, list[int]] = {org_id: [] for org_id in org_ids}
+    for row in rows:
+        out[row["g"]].append(row["p"])
+    return out
+
+
 async def is_paired(*, partner_id: int, org_id: int) -> bool:
     """Whether a partner unit is paired with an org."""
     return await Partnership.exists(partner_id=partner_id, org_id=org_id)
@@ -244,7 +264,24 @@ SELECT o.id AS org_id,
   (SELECT COUNT(*) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
      WHERE cl.ancestor_id = o.id AND pr.claimed_count > 0) AS claimed_project_count,
   (SELECT COALESCE(SUM(c.verified_hours), 0) FROM org_closure cl JOIN project pr ON pr.org_id = cl.descendant_id
-     JOIN claim c ON c.project_id = pr.id WHERE cl.ancestor_id = o.id AND c.status = 'VERIFIED') AS verified_hours
+     JOIN claim c ON c.project_id = pr.id WHERE cl.ancestor_id = o.id AND c.status = 'VERIFIED') AS verified_hours,
+  (SELECT COUNT(*) FROM org_closure cl JOIN resource rs ON rs.owner_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND rs.retired_at IS NULL) AS resource_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN resource rs ON rs.owner_id = cl.descendant_id
+     JOIN booking bk ON bk.resource_id = rs.id WHERE cl.ancestor_id = o.id AND bk.status = 'APPROVED')
+     AS approved_booking_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN meeting mt ON mt.convener_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND mt.starts_at <= ?) AS meeting_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN resolution rl ON rl.owner_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND rl.project_id IS NULL) AS open_resolution_count,
+  (SELECT COUNT(*) FROM org_closure cl JOIN resolution rl ON rl.owner_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id AND rl.project_id IS NOT NULL) AS converted_resolution_count,
+  (SELECT COUNT(*) FROM duty_shift ds WHERE ds.checked_in_at IS NOT NULL AND (ds.unit_id = o.id
+     OR ds.centre_id IN (SELECT cl.descendant_id FROM org_closure cl WHERE cl.ancestor_id = o.id)))
+     AS served_duty_shift_count,
+  (SELECT COUNT(DISTINCT ms.user_id) FROM membership ms WHERE ms.role = 'COMMISSIONER' AND (ms.org_id = o.id
+     OR ms.org_id IN (SELECT p.partner_id FROM org_closure cl JOIN partnership p ON p.org_id = cl.descendant_id
+     WHERE cl.ancestor_id = o.id))) AS commissioner_count
 FROM org o
 LEFT JOIN (
   SELECT cl.ancestor_id AS aid, COUNT(*) AS n,
@@ -259,8 +296,11 @@ WHERE o.id IN ({marks})
 
 async def stats(*, org_ids: list[int]) -> dict[int, OrgStats]:
     """Subtree statistics for many orgs in one statement (the org page and the dashboards)."""
+    from models.meeting import Meeting  # the meeting module builds on this one
+
+    now = Meeting._meta.fields_map["starts_at"].to_db_value(datetime.now(timezone.utc), Meeting)
     marks = db.placeholders(org_ids)
-    rows = await db.fetch(_STATS_SQL.format(marks=marks), [*org_ids, *org_ids])
+    rows = await db.fetch(_STATS_SQL.format(marks=marks), [now, *org_ids, *org_ids])
     return {
         row.pop("org_id"): OrgStats(
             **{k: (float(v) if k == "verified_hours" else int(v)) for k, v in row.items()}

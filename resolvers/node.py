@@ -11,6 +11,7 @@ import strawberry
 from auth import policies
 from schema.alliance import Alliance
 from schema.compound import Compound
+from schema.duty import DutyShift
 from schema.meeting import Meeting, Resolution
 from schema.errors import invalid_argument
 from schema.org import Org
@@ -104,6 +105,11 @@ async def _resolution(ctx: Context, pk: int) -> Any:
     return Resolution.from_model(row)
 
 
+async def _duty_shift(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.duty_shift.load(pk) if ctx.viewer.authenticated else None
+    return DutyShift.from_model(row) if row else None
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
@@ -117,6 +123,7 @@ NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Alliance": _alliance,
     "Meeting": _meeting,
     "Resolution": _resolution,
+    "DutyShift": _duty_shift,
 }
 
 

@@ -28,22 +28,32 @@ async def viewer(info: Info) -> User | None:
 
 
 async def add_member(info: Info, input: AddMemberInput) -> MembershipPayload:
-    """Give the person with a phone number a role in an org the viewer manages (ADMINs only by ADMINs)."""
+    """Give the person with a phone number a role in an org the viewer manages (ADMINs only by ADMINs); managers of
+    an org paired with a partner unit assign service commissioners (近邻服务专员) to it."""
     ctx = info.context
     require_login(ctx)
     errors: list[UserError] = []
     target = await load_org(ctx, errors, "orgId", input.org_id)
     if target is None:
         return MembershipPayload(errors=errors)
-    if not await policies.can_manage(ctx.viewer, target.id):
+    commissioner = input.role is MemberRole.COMMISSIONER
+    manages = await policies.can_manage(ctx.viewer, target.id)
+    if not manages and not (commissioner and target.kind is OrgKind.PARTNER_UNIT
+                            and await policies.can_assign_commissioner(ctx.viewer, target.id)):
         raise forbidden(ctx.lang)
     phone = check_phone(ctx, errors, "phone", input.phone)
+    if commissioner and target.kind is not OrgKind.PARTNER_UNIT:
+        errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["role"], "commissioner_unit_only"))
     if errors:
         return MembershipPayload(errors=errors)
     person = await user_model.get_by_phone(phone=phone)
     if person is None:
         return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["phone"], "not_found")])
     current = await user_model.get_membership(user_id=person.id, org_id=target.id)
+    if not manages and current is not None and current.role is not MemberRole.COMMISSIONER:
+        # The paired side sends commissioners; it does not change the unit's own people.
+        return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.DUPLICATE, ["phone"], "has_other_role",
+                                                    role=current.role.value)])
     touches_admin = input.role is MemberRole.ADMIN or (current is not None and current.role is MemberRole.ADMIN)
     if touches_admin and not await policies.is_admin(ctx.viewer, target.id):
         return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID, ["role"], "admin_only")])
@@ -55,7 +65,7 @@ async def add_member(info: Info, input: AddMemberInput) -> MembershipPayload:
 
 
 async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPayload:
-    """Remove a membership: by a manager of the org, or by the member leaving."""
+    """Remove a membership: by a manager of the org, by the member leaving, or (a commissioner) by the paired side."""
     ctx = info.context
     viewer_id = require_login(ctx)
     errors: list[UserError] = []
@@ -64,9 +74,11 @@ async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPaylo
         return MembershipPayload(errors=errors)
     user_id = pk_of(input.user_id, "User")
     leaving = user_id == viewer_id
-    if not leaving and not await policies.can_manage(ctx.viewer, target.id):
-        raise forbidden(ctx.lang)
     membership = await user_model.get_membership(user_id=user_id, org_id=target.id) if user_id else None
+    recalls = membership is not None and membership.role is MemberRole.COMMISSIONER and (
+        await policies.can_assign_commissioner(ctx.viewer, target.id))  # the side that sent a commissioner
+    if not leaving and not recalls and not await policies.can_manage(ctx.viewer, target.id):
+        raise forbidden(ctx.lang)
     if membership is None:
         return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["userId"], "not_member")])
     if membership.role is MemberRole.ADMIN:

@@ -16,6 +16,7 @@ from auth.viewer import Viewer
 from jinlin.settings import Settings
 from models import alliance as alliance_model
 from models import compound as compound_model
+from models import duty as duty_model
 from models import meeting as meeting_model
 from models import org as org_model
 from models import project as project_model
@@ -265,6 +266,18 @@ class Loaders:
     @cached_property
     def meeting_resolutions(self) -> DataLoader[int, list[meeting_model.Resolution]]:
         return by_key(lambda ids: meeting_model.resolutions_of(meeting_ids=ids), default=[])
+
+    @cached_property
+    def duty_shift(self) -> DataLoader[int, duty_model.DutyShift | None]:
+        return by_key(lambda ids: duty_model.get_many(shift_ids=ids))
+
+    @cached_property
+    def duty_swap_offers(self) -> DataLoader[int, list[int]]:
+        return by_key(lambda ids: duty_model.swap_offers(shift_ids=ids), default=[])
+
+    @cached_property
+    def paired_orgs(self) -> DataLoader[int, list[int]]:
+        return by_key(lambda ids: org_model.paired_ids(org_ids=ids), default=[])
 
     @cached_property
     def service_hours(self) -> DataLoader[int, float]:

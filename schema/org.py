@@ -35,10 +35,27 @@ class OrgStats:
     project_count: int = strawberry.field(description="Projects ever published (drafts not counted).")
     claimed_project_count: int = strawberry.field(description="Projects with at least one live claim.")
     verified_hours: float
+    resource_count: int = strawberry.field(description="Resources offered (not retired) by orgs in the subtree.")
+    approved_booking_count: int = strawberry.field(description="Approved bookings of those resources.")
+    meeting_count: int = strawberry.field(description="Joint meetings convened in the subtree that have begun.")
+    open_resolution_count: int = strawberry.field(description="Resolutions owned in the subtree, not yet projects.")
+    converted_resolution_count: int = strawberry.field(description="Resolutions owned in the subtree that became "
+                                                                   "projects.")
+    served_duty_shift_count: int = strawberry.field(description="Duty shifts checked in at centres in the subtree "
+                                                                "(for a partner unit: the shifts it served).")
+    commissioner_count: int = strawberry.field(description="Service commissioners (近邻服务专员) at partner units "
+                                                           "paired in the subtree (for a unit: its own).")
 
     @classmethod
     def from_model(cls, stats: org_model.OrgStats) -> OrgStats:
         return cls(
+            resource_count=stats.resource_count,
+            approved_booking_count=stats.approved_booking_count,
+            meeting_count=stats.meeting_count,
+            open_resolution_count=stats.open_resolution_count,
+            converted_resolution_count=stats.converted_resolution_count,
+            served_duty_shift_count=stats.served_duty_shift_count,
+            commissioner_count=stats.commissioner_count,
             compound_count=stats.compound_count,
             covered_compound_count=stats.covered_compound_count,
             coverage_rate=stats.coverage_rate,
@@ -124,6 +141,17 @@ class Org(Node):
         rows = await ctx.loaders.members_page.load((self.pk, role, size, cursor)) if wants_rows(info) else []
         return connection(rows, first=size, convert=Membership.from_model,
                           total=lambda: ctx.loaders.members_count.load((self.pk, role)))
+
+    @strawberry.field(description="Service commissioners (近邻服务专员) assigned to this partner unit as its contacts, "
+                                  "oldest first (at most 100). Needs login; phones follow the usual masking.")
+    async def commissioners(self, info: Info) -> list[Annotated["Membership", strawberry.lazy("schema.user")]]:
+        from schema.user import Membership
+
+        ctx = info.context
+        if not ctx.viewer.authenticated:
+            raise unauthenticated(ctx.lang)
+        rows = await ctx.loaders.members_page.load((self.pk, MemberRole.COMMISSIONER, 100, None))
+        return [Membership.from_model(row) for row in rows[:100]]
 
     @strawberry.field(description="Statistics rolled up over the whole subtree.")
     async def stats(self, info: Info) -> OrgStats:

@@ -101,6 +101,25 @@ def decode_cursor(cursor: str | None, lang: str) -> int | None:
         raise invalid_argument(lang, "after", "bad_cursor") from None
 
 
+def encode_pair_cursor(major: int, minor: int) -> str:
+    """A cursor for lists sorted by two keys (a day, then an id)."""
+    return base64.b64encode(f"p:{major}:{minor}".encode()).decode()
+
+
+def decode_pair_cursor(cursor: str | None, lang: str) -> tuple[int, int] | None:
+    """The two sort keys behind `after`; a malformed cursor is an INVALID argument."""
+    if cursor is None:
+        return None
+    try:
+        prefix, major, minor = base64.b64decode(cursor.encode(), validate=True).decode().split(":")
+        keys = int(major), int(minor)
+        if prefix != "p" or any(abs(key) > MAX_PK for key in keys):
+            raise ValueError(cursor)
+        return keys
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_argument(lang, "after", "bad_cursor") from None
+
+
 def page_size(first: int | None, lang: str) -> int:
     """`first` defaults to 20 and must lie in 0..100."""
     if first is None:
@@ -129,10 +148,12 @@ def connection(
     convert: Callable[[object], T],
     total: Callable[[], Awaitable[int]],
     key: Callable[[object], int] = lambda row: row.id,  # type: ignore[attr-defined]
+    cursor: Callable[[object], str] | None = None,
 ) -> Connection[T]:
     """Build a connection from `first + 1` fetched rows: the extra row only says that another page follows."""
     page = rows[:first]
-    edges = [Edge(cursor=encode_cursor(key(row)), node=convert(row)) for row in page]
+    make_cursor = cursor or (lambda row: encode_cursor(key(row)))
+    edges = [Edge(cursor=make_cursor(row), node=convert(row)) for row in page]
     return Connection(
         edges=edges,
         page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),

@@ -13,6 +13,7 @@ from jinlin.settings import Settings
 from resolvers import alliance as alliance_r
 from resolvers import auth as auth_r
 from resolvers import compound as compound_r
+from resolvers import duty as duty_r
 from resolvers import meeting as meeting_r
 from resolvers import node as node_r
 from resolvers import notification as notification_r
@@ -25,6 +26,7 @@ from schema import extensions
 from schema.alliance import Alliance, AlliancePayload
 from schema.auth import AuthPayload, LogoutPayload
 from schema.compound import Compound, CompoundPayload
+from schema.duty import DutyRosterPayload, DutyShift, DutyShiftPayload, SwapDutyPayload
 from schema.extensions import Audited
 from schema.meeting import Meeting, MeetingPayload, Resolution, ResolutionPayload
 from schema.notification import MarkNotificationsReadPayload, Notification
@@ -49,6 +51,7 @@ class Query:
     resources: Connection[Resource] = strawberry.field(resolver=resource_r.resources)
     alliances: Connection[Alliance] = strawberry.field(resolver=alliance_r.alliances)
     meetings: Connection[Meeting] = strawberry.field(resolver=meeting_r.meetings)
+    duty_shifts: Connection[DutyShift] = strawberry.field(resolver=duty_r.duty_shifts)
 
 
 def mutation(resolver: Any) -> Any:
@@ -98,6 +101,9 @@ class Mutation:
     check_in_meeting: MeetingPayload = mutation(meeting_r.check_in_meeting)
     record_resolution: ResolutionPayload = mutation(meeting_r.record_resolution)
     convert_resolution_to_project: ProjectPayload = mutation(meeting_r.convert_resolution_to_project)
+    generate_duty_roster: DutyRosterPayload = mutation(duty_r.generate_duty_roster)
+    swap_duty: SwapDutyPayload = mutation(duty_r.swap_duty)
+    check_in_duty: DutyShiftPayload = mutation(duty_r.check_in_duty)
 
 
 class Schema(strawberry.Schema):
@@ -114,7 +120,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking, Alliance, Meeting,
-               Resolution],
+               Resolution, DutyShift],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

@@ -20,6 +20,7 @@ from app import create_app
 from jinlin.db import tortoise_config
 from jinlin.settings import Settings, normalise_db_url
 from models.enums import OrgKind
+from models.duty import DutyShift
 from models.org import Org
 from schema.relay import to_global_id
 from schema.root import build_schema
@@ -145,7 +146,7 @@ def test_seed_demo_twice(tmp_path: Path) -> None:
     first = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert first.stdout == ("seeded demo: 14 orgs, 3 compounds, 7 users, 1 registrations, 3 pairings, 4 projects, "
-                            "1 claims\n")
+                            "1 claims, 10 duty shifts, 0 commissioners\n")
     second = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert assert_one_line_failure(second) == "jinlin: the database already holds data; seed an empty database"
     with sqlite3.connect(tmp_path / "demo.sqlite3") as conn:
@@ -159,7 +160,8 @@ SIMING_QUERY = """
 query($district: ID!) {
   org(id: $district) { name kind stats { compoundCount coveredCompoundCount coverageRate branchCount
                                          redCommitteeCount registeredMemberCount partnerUnitCount
-                                         projectCount claimedProjectCount verifiedHours } }
+                                         projectCount claimedProjectCount verifiedHours
+                                         commissionerCount servedDutyShiftCount } }
   streets: orgs(filter: {kind: STREET_COMMITTEE}, first: 100) { totalCount nodes { name } }
   communities: orgs(filter: {kind: COMMUNITY_COMMITTEE}) { totalCount }
   compounds { totalCount }
@@ -171,6 +173,7 @@ async def test_seed_siming_and_the_dev_secret(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("seeded siming: ")
     assert "760 compounds" in result.stdout and "11000 registrations" in result.stdout
+    assert "1200 commissioners" in result.stdout
 
     # The development secret lives beside the database, readable by its owner only...
     secret_file = tmp_path / "data" / ".jinlin-secret"
@@ -189,6 +192,9 @@ async def test_seed_siming_and_the_dev_secret(tmp_path: Path) -> None:
     await Tortoise.init(config=tortoise_config(settings.db_url), _enable_global_fallback=True)
     try:
         district = await Org.get(kind=OrgKind.DISTRICT)
+        # 1,400+ partner units on the duty rotation (轮值驻点), none twice on one day.
+        on_duty = await DutyShift.all().values_list("unit_id", "duty_date")
+        assert len({unit for unit, _day in on_duty}) >= 1400 and len(set(on_duty)) == len(on_duty)
         app = create_app(settings, init_db=False)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
             response = await http.post("/graphql", json={"query": SIMING_QUERY,
@@ -202,9 +208,11 @@ async def test_seed_siming_and_the_dev_secret(tmp_path: Path) -> None:
     # 7,000+ claimed service projects (项目认领), some completed with verified hours.
     assert stats.pop("claimedProjectCount") >= 7000 and stats.pop("projectCount") >= 7000
     assert stats.pop("verifiedHours") > 0
+    assert stats.pop("servedDutyShiftCount") > 1400  # two weeks of rosters at every community's centre
     assert data["org"] == {"name": "思明区", "kind": "DISTRICT", "stats": {
         "compoundCount": 760, "coveredCompoundCount": 760, "coverageRate": 1.0, "branchCount": 696,
-        "redCommitteeCount": 331, "registeredMemberCount": 11000, "partnerUnitCount": 240}}
+        "redCommitteeCount": 331, "registeredMemberCount": 11000, "partnerUnitCount": 1420,
+        "commissionerCount": 1200}}
     assert data["streets"]["totalCount"] == 10
     assert [n["name"] for n in data["streets"]["nodes"]][:3] == ["嘉莲街道", "厦港街道", "鹭江街道"]
     assert "鼓浪屿街道" in {n["name"] for n in data["streets"]["nodes"]}
