@@ -295,7 +295,8 @@ async def decide(*, booking_id: int, to: BookingStatus, allowed_from: tuple[Book
     return changed == 1
 
 
-def _bookings_sql(resource_ids: list[int], starts: datetime | None, ends: datetime | None) -> tuple[str, list]:
+def _bookings_sql(resource_ids: list[int], starts: datetime | None, ends: datetime | None,
+                  for_managed: tuple[int, ...] | None) -> tuple[str, list]:
     sql = (f"SELECT b.*, b.resource_id AS _g, b.id AS _k FROM booking b "
            f"WHERE b.resource_id IN ({db.placeholders(resource_ids)})")
     params: list = list(resource_ids)
@@ -305,19 +306,27 @@ def _bookings_sql(resource_ids: list[int], starts: datetime | None, ends: dateti
     if starts is not None:
         sql += " AND b.ends_at > ?"
         params.append(_db_time(starts))
+    if for_managed is not None:
+        managed, managed_params = db.in_list(for_managed)
+        sql += (" AND EXISTS (SELECT 1 FROM org_closure bc WHERE bc.descendant_id = b.for_org_id "
+                f"AND bc.ancestor_id IN {managed})")
+        params += managed_params
     return sql, params
 
 
 async def bookings_between(*, resource_ids: list[int], starts: datetime | None, ends: datetime | None,
-                           first: int, after: int | None) -> dict[int, list[Booking]]:
-    """A page of each resource's bookings overlapping [starts, ends), oldest first, one statement."""
-    sql, params = _bookings_sql(resource_ids, starts, ends)
+                           for_managed: tuple[int, ...] | None, first: int, after: int | None
+                           ) -> dict[int, list[Booking]]:
+    """A page of each resource's bookings overlapping [starts, ends), oldest first, one statement; with
+    `for_managed`, only bookings for orgs in those orgs' subtrees (what a requester may see)."""
+    sql, params = _bookings_sql(resource_ids, starts, ends, for_managed)
     return await db.page_per_group(sql, params, first=first, after=after, model=Booking)
 
 
-async def booking_counts(*, resource_ids: list[int], starts: datetime | None, ends: datetime | None) -> dict[int, int]:
-    """Number of each resource's bookings overlapping [starts, ends)."""
-    sql, params = _bookings_sql(resource_ids, starts, ends)
+async def booking_counts(*, resource_ids: list[int], starts: datetime | None, ends: datetime | None,
+                         for_managed: tuple[int, ...] | None) -> dict[int, int]:
+    """Number of each resource's bookings overlapping [starts, ends) (restricted like `bookings_between`)."""
+    sql, params = _bookings_sql(resource_ids, starts, ends, for_managed)
     return await db.count_per_group(sql, params)
 
 

@@ -224,13 +224,13 @@ class Loaders:
 
     @cached_property
     def bookings_page(self) -> DataLoader[tuple, list[resource_model.Booking]]:
-        return by_group(lambda ids, starts, ends, first, after: resource_model.bookings_between(
-            resource_ids=ids, starts=starts, ends=ends, first=first, after=after), default=[])
+        return by_group(lambda ids, starts, ends, only, first, after: resource_model.bookings_between(
+            resource_ids=ids, starts=starts, ends=ends, for_managed=only, first=first, after=after), default=[])
 
     @cached_property
     def bookings_count(self) -> DataLoader[tuple, int]:
-        return by_group(lambda ids, starts, ends: resource_model.booking_counts(
-            resource_ids=ids, starts=starts, ends=ends), default=0)
+        return by_group(lambda ids, starts, ends, only: resource_model.booking_counts(
+            resource_ids=ids, starts=starts, ends=ends, for_managed=only), default=0)
 
     @cached_property
     def alliance(self) -> DataLoader[int, alliance_model.Alliance | None]:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from auth import policies
 from models import resource as resource_model
 from schema.context import Context
 from schema.errors import UserError
@@ -54,17 +55,22 @@ class Resource(Node):
     async def owner(self, info: Info) -> Org:
         return Org.from_model(await info.context.loaders.org.load(self.owner_id))
 
-    @strawberry.field(description="Bookings overlapping [from, to), oldest first.")
+    @strawberry.field(description="Bookings overlapping [from, to), oldest first: all of them for the owner's "
+                                  "managers, for others those of orgs they manage (`availability` shows everyone "
+                                  "when the resource is free, without saying who booked it).")
     async def bookings(
         self, info: Info, from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None, first: int | None = None, after: str | None = None,
     ) -> Connection[Booking]:
         ctx = info.context
         size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
-        rows = (await ctx.loaders.bookings_page.load((self.pk, from_, to, size, cursor)) if wants_rows(info)
+        only = None
+        if not await policies.can_manage(ctx.viewer, self.owner_id):
+            only = tuple((await policies.project_scope(ctx.viewer)).managed_org_ids)
+        rows = (await ctx.loaders.bookings_page.load((self.pk, from_, to, only, size, cursor)) if wants_rows(info)
                 else [])
         return connection(rows, first=size, convert=Booking.from_model,
-                          total=lambda: ctx.loaders.bookings_count.load((self.pk, from_, to)))
+                          total=lambda: ctx.loaders.bookings_count.load((self.pk, from_, to, only)))
 
     @strawberry.field(description="Free quantity per interval of [from, to) (at most 92 days), for a calendar.")
     async def availability(

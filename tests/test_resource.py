@@ -817,6 +817,28 @@ async def test_bookings_pages_and_shows_times(demo: Api) -> None:
     assert [b["purpose"] for b in page["nodes"]] == ["D", "E"] and page["pageInfo"]["hasNextPage"] is False
 
 
+async def test_requesters_see_only_their_own_orgs_bookings(demo: Api) -> None:
+    await staff(demo)
+    resource = await new_resource(demo, scope="DISTRICT", quantity=2)
+    await approved(demo, resource, 1, 2, purpose="branch")
+    await booked(demo, resource, 1, 3, purpose="team", for_org=TEAM)
+    await booked(demo, resource, 2, 4, purpose="hailong", for_org=HAILONG, as_=HAILONG_STAFF)
+
+    async def listed(viewer: str) -> tuple[int, str]:
+        page = (await demo.ok(BOOKINGS, {"id": resource}, as_=viewer))["node"]["bookings"]
+        return page["totalCount"], " ".join(b["purpose"] for b in page["nodes"])
+
+    # The owner's managers see every booking; a requester those of the orgs it manages (the team is under the
+    # branch), nobody else's: the calendar tells them when it is free.
+    assert await listed(COMMUNITY_ADMIN) == (3, "branch team hailong")
+    assert await listed(STREET_ADMIN) == (3, "branch team hailong")
+    assert await listed(BRANCH_ADMIN) == (2, "branch team")
+    assert await listed(HAILONG_STAFF) == (1, "hailong")
+    assert await listed(PARTNER_ADMIN) == (0, "")
+    calendar = await demo.ok(AVAILABILITY, {"id": resource, "from": iso(0), "to": iso(4)}, as_=HAILONG_STAFF)
+    assert [a["freeQuantity"] for a in calendar["node"]["availability"]] == [2, 1, 2]
+
+
 AVAILABLE = [  # [from, to) in hours -> (start, end, free quantity) of each interval
     ((0, 8), [(0, 1, 3), (1, 2, 2), (2, 3, 0), (3, 5, 1), (5, 6, 2), (6, 8, 3)]),
     ((2.5, 5.5), [(2.5, 3, 0), (3, 5, 1), (5, 5.5, 2)]),
