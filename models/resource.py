@@ -147,15 +147,17 @@ async def get_bookings(*, booking_ids: list[int]) -> dict[int, Booking]:
     return {b.id: b for b in await Booking.filter(id__in=booking_ids)}
 
 
-def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
+def requestable_sql(org_ids: list[int], alias: str = "r", *, orgs_sql: tuple[str, list] | None = None
+                    ) -> tuple[str, list]:
     """SQL predicate: one of these orgs may request resource `r` by its share scope.
 
     SUBTREE: the org lies in the owner's subtree. PARTNERS: also partner units paired with the owner or one of its
     ancestors, (for a partner unit's resource) the subtrees of the orgs it is paired with, and orgs allied
     (党建联盟) with the owner's lineage. DISTRICT: every org (an existing one: no orgs, or the id -1, match nothing).
-    Retired resources take no requests.
+    Retired resources take no requests. `orgs_sql` (a parenthesised subquery and its parameters) stands in for the
+    id list.
     """
-    orgs, params = db.in_list(org_ids)
+    orgs, params = orgs_sql if orgs_sql is not None else db.in_list(org_ids)
     sql = (
         f"({alias}.retired_at IS NULL AND (({alias}.share_scope = 'DISTRICT' "
         f"AND EXISTS (SELECT 1 FROM org ro WHERE ro.id IN {orgs}))"
@@ -173,9 +175,12 @@ def requestable_sql(org_ids: list[int], alias: str = "r") -> tuple[str, list]:
 
 def visible_sql(*, member_org_ids: list[int], managed_org_ids: list[int], alias: str = "r") -> tuple[str, list]:
     """SQL predicate: managers of the owner (or above) see its resources, retired ones too; others see what one of
-    their orgs may request."""
+    their orgs, or an org they manage (any below their own), may request."""
     managed, managed_params = db.in_list(managed_org_ids)
-    requestable, params = requestable_sql(member_org_ids, alias)
+    members, member_params = db.in_list(member_org_ids)
+    orgs = (f"(SELECT vo.id FROM org vo WHERE vo.id IN {members} UNION "
+            f"SELECT vc.descendant_id FROM org_closure vc WHERE vc.ancestor_id IN {managed})")
+    requestable, params = requestable_sql([], alias, orgs_sql=(orgs, [*member_params, *managed_params]))
     sql = (f"(EXISTS (SELECT 1 FROM org_closure mc WHERE mc.descendant_id = {alias}.owner_id "
            f"AND mc.ancestor_id IN {managed}) OR {requestable})")
     return sql, [*managed_params, *params]

@@ -37,8 +37,9 @@ async def resources(
     f = filter or ResourceFilter()
     owner_id = (pk_of(f.owner_id, "Org") or -1) if f.owner_id is not None else None
     requestable_by = (pk_of(f.requestable_by, "Org") or -1) if f.requestable_by is not None else None
-    if requestable_by is not None and requestable_by not in scope.member_org_ids:
-        requestable_by = -1  # only the viewer's own orgs: no probing what others may request
+    if requestable_by is not None and requestable_by not in scope.member_org_ids and not (
+            await policies.can_manage(ctx.viewer, requestable_by)):
+        requestable_by = -1  # only orgs the viewer belongs to or manages: no probing what others may request
     args = dict(member_org_ids=list(scope.member_org_ids), managed_org_ids=list(scope.managed_org_ids),
                 kind=f.kind, owner_id=owner_id, requestable_by=requestable_by)
     rows = await resource_model.page(**args, first=size, after=cursor)

@@ -120,8 +120,9 @@ class Booking(Node):
 class ResourceFilter:
     kind: ResourceKind | None = None
     owner_id: strawberry.ID | None = None
-    requestable_by: strawberry.ID | None = strawberry.field(default=None, description="Only what this org (one of "
-                                                                                      "the viewer's) may request.")
+    requestable_by: strawberry.ID | None = strawberry.field(
+        default=None, description="Only what this org may request: one the viewer belongs to or manages (directly "
+                                  "or from above); any other org lists nothing.")
 
 
 @strawberry.input

@@ -411,7 +411,7 @@ async def test_who_sees_resources_by_share_scope(demo: Api) -> None:
                  **await scoped_resources(demo)}
     everything = [DEMO_VENUE, ROOM, HALL, PROJECTOR, STATION, BUS]
     expected = {
-        ADMIN0: [DEMO_VENUE, ROOM, HALL, PROJECTOR, STATION],  # manages the district; 捷安 is no org of the district
+        ADMIN0: everything,  # manages the district, and with it 嘉莲 and 巡司顶, which may request 捷安's bus
         STREET_ADMIN: everything,  # manages 莲花北 and 观远里; 嘉莲 is paired with 捷安
         COMMUNITY_ADMIN: everything,
         BRANCH_ADMIN: everything,  # in 莲花北's subtree, and under 嘉莲
@@ -759,6 +759,22 @@ async def test_cancelling_an_approved_booking_frees_the_quantity(demo: Api) -> N
     statuses = [b.status for b in await BookingRow.filter(resource_id=pk(resource)).order_by("id")]
     assert statuses == [BookingStatus.CANCELLED, BookingStatus.APPROVED, BookingStatus.REJECTED,
                         BookingStatus.APPROVED]
+
+
+async def test_managers_see_and_filter_what_the_orgs_below_them_may_request(demo: Api) -> None:
+    await staff(demo)
+    # The police station shares with its partners: 鹭江街道 and everything under it (小学社区, ...).
+    police_car = await new_resource(demo, "巡逻车", owner=POLICE, as_=POLICE_STAFF, scope="PARTNERS", kind="VEHICLE")
+    xiaoxue = {"filter": {"requestableBy": await org_id(XIAOXUE)}}
+    # The district admin belongs to no org under 鹭江街道 but manages them all: it sees the car and may ask what
+    # 小学社区 may request; a branch admin elsewhere may not probe 小学社区.
+    assert (await demo.ok(NODE, {"id": police_car}, as_=ADMIN0))["node"] == {
+        "__typename": "Resource", "name": "巡逻车", "retired": False}
+    assert (await demo.ok(RESOURCES, xiaoxue, as_=ADMIN0))["resources"] == {
+        "totalCount": 1, "nodes": [{"name": "巡逻车"}]}
+    assert (await demo.ok(RESOURCES, xiaoxue, as_=BRANCH_ADMIN))["resources"] == {"totalCount": 0, "nodes": []}
+    assert (await demo.ok(NODE, {"id": police_car}, as_=BRANCH_ADMIN))["node"] is None
+    assert (await demo.ok(NODE, {"id": police_car}, as_=STREET_ADMIN))["node"] is None
 
 
 # --- Resource.bookings and availability -------------------------------------------------------------------------

@@ -323,3 +323,320 @@ async def test_last_admin_of_a_partner_unit_cannot_be_removed(demo: Api) -> None
     left = await demo.ok(REMOVE_MEMBER, {"input": {"orgId": unit, "userId": me}}, as_="13800000005")
     assert left["removeMember"]["errors"] == []
     assert await _roles(PARTNER) == {"13800000006": MemberRole.ADMIN}
+
+
+# --- commissioners -------------------------------------------------------------------------------------------
+# Service commissioners (近邻服务专员) are sent to a partner unit by the government side: managers of an org the
+# unit is paired with (捷安 is paired with 嘉莲街道 and 巡司顶社区), or of an org above it, and the unit's own
+# managers. 鹭江派出所 is paired with 鹭江街道 only.
+
+COMMISSIONERS = """
+query($id: ID!) {
+  org(id: $id) { name viewerRole commissioners { role org { name } user { displayName phone } } }
+}"""
+
+STREET = "嘉莲街道"
+POLICE = "鹭江派出所"
+COMMISSIONER_A = "13900000021"   # no other role anywhere
+COMMISSIONER_B = "13900000022"   # also STAFF of 嘉莲街道, the street that sends them
+
+
+async def _person(demo: Api, phone: str, name: str, *roles: tuple[str, MemberRole]) -> None:
+    """A new account (no password), optionally with direct roles."""
+    from models.user import User as UserRow
+
+    user = await UserRow.create(phone=phone, display_name=name, password_hash="-")
+    demo.users[phone] = user.id
+    for org_name, role in roles:
+        await _join(demo, phone, org_name, role)
+
+
+async def _assign(demo: Api, phone: str, *, unit: str = PARTNER, as_: str = "13800000001",
+                  lang: str | None = None) -> dict:
+    """addMember(role: COMMISSIONER)'s whole response body."""
+    return await demo(ADD_MEMBER, {"input": {"orgId": await org_id(unit), "phone": phone, "role": "COMMISSIONER"}},
+                      as_=as_, lang=lang)
+
+
+async def _recall(demo: Api, phone: str, *, unit: str = PARTNER, as_: str = "13800000001") -> dict:
+    """removeMember's whole response body."""
+    return await demo(REMOVE_MEMBER, {"input": {"orgId": await org_id(unit), "userId": await _user_id(demo, phone)}},
+                      as_=as_)
+
+
+async def test_paired_street_assigns_a_commissioner(demo: Api) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    body = await _assign(demo, COMMISSIONER_A)
+    # The street's admin manages no org of the new commissioner: the number they typed comes back masked.
+    assert body == {"data": {"addMember": {"membership": {
+        "role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲", "phone": "139****0021"}},
+        "errors": []}}}
+    assert await _roles(PARTNER) == {"13800000005": MemberRole.ADMIN, COMMISSIONER_A: MemberRole.COMMISSIONER}
+    # Assigning the same person again changes nothing (no second row).
+    again = await _assign(demo, COMMISSIONER_A)
+    assert again["data"]["addMember"]["errors"] == []
+    assert await Membership.filter(user_id=demo.users[COMMISSIONER_A]).count() == 1
+    # At the unit the commissioner's role is COMMISSIONER; the street's admin has none there.
+    own = await demo.ok(COMMISSIONERS, {"id": await org_id(PARTNER)}, as_=COMMISSIONER_A)
+    assert own == {"org": {"name": PARTNER, "viewerRole": "COMMISSIONER", "commissioners": [
+        {"role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲",
+                                                                     "phone": COMMISSIONER_A}}]}}
+    street = await demo.ok("query($id: ID!) { org(id: $id) { viewerRole } }", {"id": await org_id(PARTNER)},
+                           as_="13800000001")
+    assert street == {"org": {"viewerRole": None}}
+
+
+@pytest.mark.parametrize(("viewer", "role"), [
+    ("13800000001", None),                                # ADMIN of 嘉莲街道 (paired)
+    ("13800000000", None),                                # ADMIN of 思明区 (above both paired orgs)
+    ("13800000005", None),                                # ADMIN of the unit itself
+    ("13900000031", ("巡司顶社区", MemberRole.STAFF)),     # STAFF of the paired community
+    ("13900000031", ("厦港街道", MemberRole.ADMIN)),       # ADMIN of the street above the paired community
+    ("13900000031", (PARTNER, MemberRole.STAFF)),         # STAFF of the unit
+])
+async def test_who_may_assign_a_commissioner(demo: Api, viewer: str, role: tuple[str, MemberRole] | None) -> None:
+    if role is not None:
+        await _person(demo, viewer, "任命人", role)
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    body = await _assign(demo, COMMISSIONER_A, as_=viewer)
+    assert body["data"]["addMember"]["errors"] == [], body
+    assert body["data"]["addMember"]["membership"]["role"] == "COMMISSIONER"
+    assert (await _roles(PARTNER))[COMMISSIONER_A] is MemberRole.COMMISSIONER
+
+
+@pytest.mark.parametrize(("viewer", "role", "unit"), [
+    ("13800000002", None, PARTNER),                        # ADMIN of 莲花北社区: below the paired street, not above
+    ("13800000003", None, PARTNER),                        # ADMIN of a branch below the paired street
+    ("13800000004", None, PARTNER),                        # a party member
+    ("13800000006", None, PARTNER),                        # a resident without any role
+    ("13800000001", None, POLICE),                         # ADMIN of a street the police station is not paired with
+    ("13800000005", None, POLICE),                         # ADMIN of another partner unit
+    ("13900000031", ("鹭江街道", MemberRole.STAFF), PARTNER),  # STAFF of the police station's street, not 捷安's
+    ("13900000031", ("巡司顶社区", MemberRole.MEMBER), PARTNER),  # a plain MEMBER of the paired community
+    ("13900000031", (PARTNER, MemberRole.MEMBER), PARTNER),     # a plain MEMBER of the unit
+    ("13900000031", (PARTNER, MemberRole.COMMISSIONER), PARTNER),  # a commissioner does not appoint others
+])
+async def test_unrelated_viewers_may_not_assign_commissioners(demo: Api, viewer: str,
+                                                               role: tuple[str, MemberRole] | None,
+                                                               unit: str) -> None:
+    if role is not None:
+        await _person(demo, viewer, "旁人", role)
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    before = await _roles(unit)
+    body = await _assign(demo, COMMISSIONER_A, unit=unit, as_=viewer)
+    assert body["data"] is None
+    assert [(e["path"], e["message"], e["extensions"]) for e in body["errors"]] == [
+        (["addMember"], "无权进行此操作", {"code": "FORBIDDEN"})]
+    assert await _roles(unit) == before
+    assert await Membership.filter(user_id=demo.users[COMMISSIONER_A]).count() == 0
+
+
+async def test_assigning_a_commissioner_needs_login(demo: Api) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    body = await demo(ADD_MEMBER, {"input": {"orgId": await org_id(PARTNER), "phone": COMMISSIONER_A,
+                                             "role": "COMMISSIONER"}})
+    assert body == {"data": None, "errors": [{"message": "请先登录", "locations": [{"line": 3, "column": 3}],
+                                              "path": ["addMember"], "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert await Membership.filter(user_id=demo.users[COMMISSIONER_A]).count() == 0
+
+
+async def test_paired_side_sends_only_commissioners(demo: Api) -> None:
+    """The street may not appoint the unit's members, staff or admins, nor touch the unit's own people."""
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    await _person(demo, "13900000032", "捷安职工", (PARTNER, MemberRole.MEMBER))
+    unit = await org_id(PARTNER)
+    before = await _roles(PARTNER)
+    for role in ("ADMIN", "STAFF", "MEMBER"):
+        body = await demo(ADD_MEMBER, {"input": {"orgId": unit, "phone": COMMISSIONER_A, "role": role}},
+                          as_="13800000001")
+        assert body["data"] is None, role
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}, role
+    # Making the unit's admin or one of its members a commissioner would change the unit's own people.
+    admin = await _assign(demo, "13800000005")
+    assert admin == {"data": {"addMember": {"membership": None, "errors": [
+        {"field": ["phone"], "code": "DUPLICATE", "message": "该用户已是此组织成员（ADMIN）"}]}}}
+    member = await _assign(demo, "13900000032", lang="en")
+    assert member == {"data": {"addMember": {"membership": None, "errors": [
+        {"field": ["phone"], "code": "DUPLICATE",
+         "message": "This person already belongs to the organisation (MEMBER)"}]}}}
+    assert await _roles(PARTNER) == before
+    # The district admin (above the paired street) is the paired side too: the same answer.
+    district = await _assign(demo, "13900000032", as_="13800000000")
+    assert district["data"]["addMember"]["errors"][0]["code"] == "DUPLICATE"
+    # Once a commissioner, the paired side may not promote them either.
+    assert (await _assign(demo, COMMISSIONER_A))["data"]["addMember"]["errors"] == []
+    promote = await demo(ADD_MEMBER, {"input": {"orgId": unit, "phone": COMMISSIONER_A, "role": "STAFF"}},
+                         as_="13800000001")
+    assert promote["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    assert await _roles(PARTNER) == {**before, COMMISSIONER_A: MemberRole.COMMISSIONER}
+
+
+async def test_unit_managers_turn_their_own_people_into_commissioners_and_back(demo: Api) -> None:
+    await _person(demo, "13900000032", "捷安职工", (PARTNER, MemberRole.MEMBER))
+    turned = await _assign(demo, "13900000032", as_="13800000005")
+    assert turned["data"]["addMember"] == {"membership": {
+        "role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "捷安职工", "phone": "13900000032"}},
+        "errors": []}
+    back = await demo.ok(ADD_MEMBER, {"input": {"orgId": await org_id(PARTNER), "phone": "13900000032",
+                                                "role": "STAFF"}}, as_="13800000005")
+    assert back["addMember"]["errors"] == []
+    assert await _roles(PARTNER) == {"13800000005": MemberRole.ADMIN, "13900000032": MemberRole.STAFF}
+    # The unit's last admin cannot become its commissioner.
+    last = await _assign(demo, "13800000005", as_="13800000005")
+    assert last["data"]["addMember"]["errors"] == [
+        {"field": ["role"], "code": "INVALID_STATE", "message": "不能移除最后一位管理员"}]
+
+
+@pytest.mark.parametrize(("viewer", "org_name"), [
+    ("13800000001", STREET), ("13800000002", "莲花北社区"), ("13800000003", BRANCH),
+    ("13800000003", "观远里厝边帮帮团"), ("13800000000", "思明区"),
+])
+async def test_commissioners_go_only_to_partner_units(demo: Api, viewer: str, org_name: str) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    before = await _roles(org_name)
+    zh = await _assign(demo, COMMISSIONER_A, unit=org_name, as_=viewer)
+    assert zh == {"data": {"addMember": {"membership": None, "errors": [
+        {"field": ["role"], "code": "INVALID", "message": "近邻服务专员只能派驻到共建单位"}]}}}
+    en = await _assign(demo, COMMISSIONER_A, unit=org_name, as_=viewer, lang="en")
+    assert en["data"]["addMember"]["errors"] == [
+        {"field": ["role"], "code": "INVALID", "message": "Service commissioners are assigned to partner units"}]
+    # Reported together with a bad phone, the phone first.
+    both = await _assign(demo, "12345", unit=org_name, as_=viewer)
+    assert [(e["field"], e["code"]) for e in both["data"]["addMember"]["errors"]] == [
+        (["phone"], "INVALID"), (["role"], "INVALID")]
+    assert await _roles(org_name) == before
+
+
+async def test_commissioner_role_elsewhere_is_forbidden_before_invalid(demo: Api) -> None:
+    """Who may not manage an org learns nothing about the org from the role check."""
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    body = await _assign(demo, COMMISSIONER_A, unit="巡司顶社区", as_="13800000002")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+
+
+async def test_paired_side_recalls_a_commissioner(demo: Api) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    assert (await _assign(demo, COMMISSIONER_A))["data"]["addMember"]["errors"] == []
+    body = await _recall(demo, COMMISSIONER_A)
+    assert body == {"data": {"removeMember": {"membership": {
+        "role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲"}}, "errors": []}}}
+    assert await _roles(PARTNER) == {"13800000005": MemberRole.ADMIN}
+    # Recalled twice: nothing left to recall, and the street may not ask about anyone else.
+    twice = await _recall(demo, COMMISSIONER_A)
+    assert twice["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+
+
+@pytest.mark.parametrize("viewer", ["13800000001", "13800000000", "13800000005", COMMISSIONER_A])
+async def test_who_may_recall_a_commissioner(demo: Api, viewer: str) -> None:
+    """The paired street, the district above it, the unit's admin, and the commissioner stepping down."""
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    assert (await _assign(demo, COMMISSIONER_A))["data"]["addMember"]["errors"] == []
+    body = await _recall(demo, COMMISSIONER_A, as_=viewer)
+    assert body["data"]["removeMember"]["errors"] == [], body
+    assert COMMISSIONER_A not in await _roles(PARTNER)
+
+
+async def test_paired_side_may_not_remove_the_units_own_people(demo: Api) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    await _person(demo, "13900000032", "捷安职工", (PARTNER, MemberRole.MEMBER))
+    await _person(demo, "13900000033", "捷安干事", (PARTNER, MemberRole.STAFF))
+    assert (await _assign(demo, COMMISSIONER_A))["data"]["addMember"]["errors"] == []
+    before = await _roles(PARTNER)
+    for viewer in ("13800000001", "13800000000"):
+        for phone in ("13800000005", "13900000032", "13900000033", "13800000006"):  # the last one is no member
+            body = await _recall(demo, phone, as_=viewer)
+            assert body["data"] is None, (viewer, phone)
+            assert [(e["path"], e["extensions"]) for e in body["errors"]] == [
+                (["removeMember"], {"code": "FORBIDDEN"})], (viewer, phone)
+    assert await _roles(PARTNER) == before
+
+
+async def test_unrelated_viewers_may_not_recall_a_commissioner(demo: Api) -> None:
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    await _person(demo, "13900000031", "鹭江街道干事", ("鹭江街道", MemberRole.STAFF))
+    await _person(demo, "13900000032", "专员乙")
+    for phone in (COMMISSIONER_A, "13900000032"):
+        assert (await _assign(demo, phone))["data"]["addMember"]["errors"] == []
+    # The community below the street, the street of another unit, a branch admin, and a fellow commissioner.
+    for viewer in ("13800000002", "13900000031", "13800000003", "13900000032"):
+        body = await _recall(demo, COMMISSIONER_A, as_=viewer)
+        assert body["data"] is None, viewer
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}, viewer
+    anonymous = await demo(REMOVE_MEMBER, {"input": {"orgId": await org_id(PARTNER),
+                                                     "userId": await _user_id(demo, COMMISSIONER_A)}})
+    assert anonymous["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert anonymous["data"] is None
+    assert (await _roles(PARTNER))[COMMISSIONER_A] is MemberRole.COMMISSIONER
+
+
+async def test_unpairing_ends_the_right_to_recall_but_not_the_commissioner(demo: Api) -> None:
+    """The paired side is whoever is paired now: after unpairing the street, the commissioner stays and only the
+    unit (or the other paired side) may remove them."""
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    assert (await _assign(demo, COMMISSIONER_A))["data"]["addMember"]["errors"] == []
+    unpaired = await demo.ok("""mutation($i: UnpairPartnerInput!) { unpairPartner(input: $i) { errors { code } } }""",
+                             {"i": {"partnerUnitId": await org_id(PARTNER), "orgId": await org_id(STREET)}},
+                             as_="13800000001")
+    assert unpaired["unpairPartner"]["errors"] == []
+    denied = await _recall(demo, COMMISSIONER_A)
+    assert denied["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    assert (await _assign(demo, "13800000006"))["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    # 巡司顶社区 is still paired: the district above it still counts as the paired side.
+    assert (await _recall(demo, COMMISSIONER_A, as_="13800000000"))["data"]["removeMember"]["errors"] == []
+    assert await _roles(PARTNER) == {"13800000005": MemberRole.ADMIN}
+
+
+async def _two_commissioners(demo: Api) -> None:
+    """专员甲 (no other role) and 专员乙 (STAFF of 嘉莲街道), both sent to 捷安 by the street, in that order."""
+    await _person(demo, COMMISSIONER_A, "专员甲")
+    await _person(demo, COMMISSIONER_B, "专员乙", (STREET, MemberRole.STAFF))
+    for phone in (COMMISSIONER_A, COMMISSIONER_B):
+        assert (await _assign(demo, phone))["data"]["addMember"]["errors"] == []
+
+
+@pytest.mark.parametrize(("viewer", "phone_a", "phone_b"), [
+    (COMMISSIONER_A, COMMISSIONER_A, "139****0022"),       # each commissioner sees their own number
+    (COMMISSIONER_B, "139****0021", COMMISSIONER_B),
+    ("13800000005", COMMISSIONER_A, COMMISSIONER_B),       # the unit's admin, who needs to call them
+    ("13800000001", "139****0021", COMMISSIONER_B),        # the street manages 乙's street, not 甲's unit
+    ("13800000000", "139****0021", COMMISSIONER_B),        # the district: above 乙's street
+    ("13800000002", "139****0021", "139****0022"),         # a community below the street manages neither
+    ("13800000004", "139****0021", "139****0022"),         # a party member
+    ("13800000006", "139****0021", "139****0022"),         # a resident without any role
+])
+async def test_commissioners_list_masks_phones(demo: Api, viewer: str, phone_a: str, phone_b: str) -> None:
+    await _two_commissioners(demo)
+    data = await demo.ok(COMMISSIONERS, {"id": await org_id(PARTNER)}, as_=viewer)
+    assert data["org"]["commissioners"] == [
+        {"role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲", "phone": phone_a}},
+        {"role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员乙", "phone": phone_b}},
+    ]
+    # 乙 is STAFF of the street, yet at the unit their role is COMMISSIONER (nothing is inherited into a unit).
+    expected_role = {COMMISSIONER_A: "COMMISSIONER", COMMISSIONER_B: "COMMISSIONER", "13800000005": "ADMIN"}
+    assert data["org"]["viewerRole"] == expected_role.get(viewer)
+
+
+async def test_commissioners_need_login(demo: Api) -> None:
+    await _two_commissioners(demo)
+    body = await demo(COMMISSIONERS, {"id": await org_id(PARTNER)})
+    assert body == {"data": {"org": None}, "errors": [{
+        "message": "请先登录", "locations": [{"line": 3, "column": 43}], "path": ["org", "commissioners"],
+        "extensions": {"code": "UNAUTHENTICATED"}}]}
+    en = await demo(COMMISSIONERS, {"id": await org_id(PARTNER)}, lang="en")
+    assert en["errors"][0]["message"] == "You need to log in"
+
+
+async def test_commissioners_of_other_orgs_and_after_recall(demo: Api) -> None:
+    await _two_commissioners(demo)
+    for name in (POLICE, STREET, BRANCH):
+        data = await demo.ok(COMMISSIONERS, {"id": await org_id(name)}, as_="13800000004")
+        assert data["org"]["commissioners"] == [], name
+    # Only commissioners are listed, not the unit's admin or members.
+    await _join(demo, "13800000006", PARTNER, MemberRole.MEMBER)
+    assert (await _recall(demo, COMMISSIONER_A))["data"]["removeMember"]["errors"] == []
+    data = await demo.ok(COMMISSIONERS, {"id": await org_id(PARTNER)}, as_="13800000005")
+    assert data["org"]["commissioners"] == [
+        {"role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员乙", "phone": COMMISSIONER_B}}]
+    members = await demo.ok(MEMBERS, {"id": await org_id(PARTNER), "role": "COMMISSIONER"}, as_=COMMISSIONER_B)
+    assert members["org"]["members"]["totalCount"] == 1
