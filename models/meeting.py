@@ -155,11 +155,12 @@ async def invitee(*, meeting_id: int, org_id: int) -> MeetingInvitee | None:
     return await MeetingInvitee.get_or_none(meeting_id=meeting_id, org_id=org_id)
 
 
-async def respond(*, meeting_id: int, org_id: int, attending: bool) -> None:
-    """Record an invited org's answer (it may change its mind until it has checked in)."""
-    await MeetingInvitee.filter(meeting_id=meeting_id, org_id=org_id).update(
+async def respond(*, meeting_id: int, org_id: int, attending: bool) -> bool:
+    """Record an invited org's answer (it may change its mind until it has checked in); False once checked in."""
+    changed = await MeetingInvitee.filter(meeting_id=meeting_id, org_id=org_id, checked_in_at=None).update(
         response=InviteResponse.ATTENDING if attending else InviteResponse.DECLINED,
         responded_at=datetime.now(timezone.utc))
+    return changed == 1
 
 
 async def check_in(*, meeting_id: int, org_id: int) -> bool:

@@ -108,12 +108,13 @@ async def _invited_org(ctx: Context, input_meeting: str, input_org: str, *, conv
 
 
 async def respond_meeting(info: Info, input: RespondMeetingInput) -> MeetingPayload:
-    """An invited org's staff answer: attending or not."""
+    """An invited org's staff answer: attending or not (until they have checked in)."""
     ctx = info.context
     row, org_id, errors = await _invited_org(ctx, input.meeting_id, input.org_id, convener_may=False)
     if row is None or org_id is None or errors:
         return MeetingPayload(errors=errors)
-    await meeting_model.respond(meeting_id=row.id, org_id=org_id, attending=input.attending)
+    if not await meeting_model.respond(meeting_id=row.id, org_id=org_id, attending=input.attending):
+        return MeetingPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["orgId"], "already_checked_in")])
     return await _meeting_payload(ctx, row.id)
 
 

@@ -271,6 +271,11 @@ async def test_respond_and_check_in(demo: Api) -> None:
     assert body["errors"] == [] and body["meeting"]["attendanceRate"] == 1.0
     rows = await InviteeRow.filter(meeting_id=int((await MeetingRow.get(title="莲花北片区共建协调会")).id))
     assert all(r.checked_in_at is not None and r.response is InviteResponse.ATTENDING for r in rows)
+    # Once present, an org cannot answer that it is not coming.
+    late = (await demo.ok(RESPOND, {"input": {"meetingId": meeting, "orgId": await org_id(JIEAN), "attending": False}},
+                          as_=PARTNER_ADMIN))["respondMeeting"]
+    assert late == {"meeting": None, "errors": [{"field": ["orgId"], "code": "INVALID_STATE"}]}
+    assert await InviteeRow.filter(response=InviteResponse.DECLINED).count() == 0
 
 
 async def test_the_seeded_meeting_reaches_full_attendance(demo: Api) -> None:
