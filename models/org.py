@@ -279,9 +279,9 @@ SELECT o.id AS org_id,
   (SELECT COUNT(*) FROM duty_shift ds WHERE ds.checked_in_at IS NOT NULL AND (ds.unit_id = o.id
      OR ds.centre_id IN (SELECT cl.descendant_id FROM org_closure cl WHERE cl.ancestor_id = o.id)))
      AS served_duty_shift_count,
-  (SELECT COUNT(DISTINCT ms.user_id) FROM membership ms WHERE ms.role = 'COMMISSIONER' AND (ms.org_id = o.id
-     OR ms.org_id IN (SELECT p.partner_id FROM org_closure cl JOIN partnership p ON p.org_id = cl.descendant_id
-     WHERE cl.ancestor_id = o.id))) AS commissioner_count
+  (SELECT COUNT(DISTINCT ms.user_id) FROM membership ms WHERE ms.role = 'COMMISSIONER' AND (
+     (o.kind = 'PARTNER_UNIT' AND ms.org_id = o.id) OR ms.org_id IN (SELECT p.partner_id FROM org_closure cl
+     JOIN partnership p ON p.org_id = cl.descendant_id WHERE cl.ancestor_id = o.id))) AS commissioner_count
 FROM org o
 LEFT JOIN (
   SELECT cl.ancestor_id AS aid, COUNT(*) AS n,

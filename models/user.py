@@ -123,6 +123,18 @@ async def upsert_membership(*, user: User, org: Org, role: MemberRole) -> Member
     return await Membership.get(user_id=user.id, org_id=org.id)
 
 
+async def assign_commissioner(*, user: User, org: Org) -> Membership | None:
+    """Make a user a commissioner of a unit unless they already hold another role there (one conditional upsert, so
+    a role the unit gives meanwhile is never overwritten); None when they do."""
+    await db.execute(
+        "INSERT INTO membership (user_id, org_id, role, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP) "
+        "ON CONFLICT (user_id, org_id) DO NOTHING",
+        [user.id, org.id, MemberRole.COMMISSIONER.value],
+    )
+    membership = await Membership.get(user_id=user.id, org_id=org.id)
+    return membership if membership.role is MemberRole.COMMISSIONER else None
+
+
 async def delete_membership(*, membership: Membership) -> None:
     """Remove a membership."""
     await membership.delete()

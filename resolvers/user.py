@@ -50,10 +50,14 @@ async def add_member(info: Info, input: AddMemberInput) -> MembershipPayload:
     if person is None:
         return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["phone"], "not_found")])
     current = await user_model.get_membership(user_id=person.id, org_id=target.id)
-    if not manages and current is not None and current.role is not MemberRole.COMMISSIONER:
-        # The paired side sends commissioners; it does not change the unit's own people.
-        return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.DUPLICATE, ["phone"], "has_other_role",
-                                                    role=current.role.value)])
+    if not manages:
+        # The paired side sends commissioners; it never changes the unit's own people (nor races the unit doing so).
+        assigned = await user_model.assign_commissioner(user=person, org=target)
+        if assigned is None:
+            held = (await user_model.get_membership(user_id=person.id, org_id=target.id) or current)
+            return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.DUPLICATE, ["phone"], "has_other_role",
+                                                        role=role_label(ctx.lang, held.role if held else None))])
+        return MembershipPayload(membership=Membership.from_model(assigned, reveal_phone=True))
     touches_admin = input.role is MemberRole.ADMIN or (current is not None and current.role is MemberRole.ADMIN)
     if touches_admin and not await policies.is_admin(ctx.viewer, target.id):
         return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID, ["role"], "admin_only")])
@@ -62,6 +66,16 @@ async def add_member(info: Info, input: AddMemberInput) -> MembershipPayload:
             return MembershipPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["role"], "last_admin")])
     membership = await user_model.upsert_membership(user=person, org=target, role=input.role)
     return MembershipPayload(membership=Membership.from_model(membership))
+
+
+_ROLE_LABELS = {MemberRole.ADMIN: ("管理员", "ADMIN"), MemberRole.STAFF: ("工作人员", "STAFF"),
+                MemberRole.MEMBER: ("成员", "MEMBER"), MemberRole.COMMISSIONER: ("近邻服务专员", "COMMISSIONER")}
+
+
+def role_label(lang: str, role: MemberRole | None) -> str:
+    """A role's name in the request's language, for messages."""
+    zh, en = _ROLE_LABELS.get(role, ("成员", "MEMBER")) if role is not None else ("成员", "MEMBER")
+    return en if lang == "en" else zh
 
 
 async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPayload:
@@ -75,8 +89,9 @@ async def remove_member(info: Info, input: RemoveMemberInput) -> MembershipPaylo
     user_id = pk_of(input.user_id, "User")
     leaving = user_id == viewer_id
     membership = await user_model.get_membership(user_id=user_id, org_id=target.id) if user_id else None
-    recalls = membership is not None and membership.role is MemberRole.COMMISSIONER and (
-        await policies.can_assign_commissioner(ctx.viewer, target.id))  # the side that sent a commissioner
+    recalls = (membership is not None and membership.role is MemberRole.COMMISSIONER
+               and target.kind is OrgKind.PARTNER_UNIT  # pairing is two-way: no unit recalls a street's people
+               and await policies.can_assign_commissioner(ctx.viewer, target.id))  # the side that sent them
     if not leaving and not recalls and not await policies.can_manage(ctx.viewer, target.id):
         raise forbidden(ctx.lang)
     if membership is None:

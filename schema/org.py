@@ -36,7 +36,8 @@ class OrgStats:
     claimed_project_count: int = strawberry.field(description="Projects with at least one live claim.")
     verified_hours: float
     resource_count: int = strawberry.field(description="Resources offered (not retired) by orgs in the subtree.")
-    approved_booking_count: int = strawberry.field(description="Approved bookings of those resources.")
+    approved_booking_count: int = strawberry.field(description="Approved bookings of resources owned in the subtree "
+                                                            "(retired ones too: they were used).")
     meeting_count: int = strawberry.field(description="Joint meetings convened in the subtree that have begun.")
     open_resolution_count: int = strawberry.field(description="Resolutions owned in the subtree, not yet projects.")
     converted_resolution_count: int = strawberry.field(description="Resolutions owned in the subtree that became "
@@ -143,7 +144,8 @@ class Org(Node):
                           total=lambda: ctx.loaders.members_count.load((self.pk, role)))
 
     @strawberry.field(description="Service commissioners (近邻服务专员) assigned to this partner unit as its contacts, "
-                                  "oldest first (at most 100). Needs login; phones follow the usual masking.")
+                                  "oldest first (at most 100). Needs login; phones are shown in full to the unit's "
+                                  "managers and to managers of the orgs paired with it, masked to others.")
     async def commissioners(self, info: Info) -> list[Annotated["Membership", strawberry.lazy("schema.user")]]:
         from schema.user import Membership
 
@@ -151,7 +153,10 @@ class Org(Node):
         if not ctx.viewer.authenticated:
             raise unauthenticated(ctx.lang)
         rows = await ctx.loaders.members_page.load((self.pk, MemberRole.COMMISSIONER, 100, None))
-        return [Membership.from_model(row) for row in rows[:100]]
+        # The side that sent them calls them too.
+        reveal = bool(rows) and self.kind is OrgKind.PARTNER_UNIT and await policies.can_assign_commissioner(
+            ctx.viewer, self.pk)
+        return [Membership.from_model(row, reveal_phone=reveal) for row in rows[:100]]
 
     @strawberry.field(description="Statistics rolled up over the whole subtree.")
     async def stats(self, info: Info) -> OrgStats:

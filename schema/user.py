@@ -45,16 +45,21 @@ class User(Node):
     # The account just authenticated by this very mutation (signUp, login, refreshToken): the caller is this
     # user although the request carried no access token yet.
     authenticated_self: strawberry.Private[bool] = False
+    # Shown in full by the caller's own rule (a service commissioner to the side that sent them).
+    phone_revealed: strawberry.Private[bool] = False
 
     @classmethod
-    def from_model(cls, u: user_model.User, *, authenticated_self: bool = False) -> User:
+    def from_model(cls, u: user_model.User, *, authenticated_self: bool = False, phone_revealed: bool = False
+                   ) -> User:
         return cls(id=to_global_id("User", u.id), display_name=u.display_name, pk=u.id, raw_phone=u.phone,
-                   authenticated_self=authenticated_self)
+                   authenticated_self=authenticated_self, phone_revealed=phone_revealed)
 
     @strawberry.field(description="Masked (138****5678) unless the viewer is this user or ADMIN/STAFF of one "
-                                  "of the user's organisations (or of an ancestor).")
+                                  "of the user's organisations (or of an ancestor); a service commissioner's also "
+                                  "for managers of the orgs paired with their unit.")
     async def phone(self, info: Info) -> str:
-        if self.authenticated_self or await policies.can_see_phone(info.context.viewer, self.pk):
+        if self.authenticated_self or self.phone_revealed or await policies.can_see_phone(info.context.viewer,
+                                                                                           self.pk):
             return self.raw_phone
         return mask_phone(self.raw_phone)
 
@@ -113,10 +118,11 @@ class Membership:
     pk: strawberry.Private[int]
     org_id: strawberry.Private[int]
     user_id: strawberry.Private[int]
+    reveal_phone: strawberry.Private[bool] = False
 
     @classmethod
-    def from_model(cls, m: user_model.Membership) -> Membership:
-        return cls(role=m.role, pk=m.id, org_id=m.org_id, user_id=m.user_id)
+    def from_model(cls, m: user_model.Membership, *, reveal_phone: bool = False) -> Membership:
+        return cls(role=m.role, pk=m.id, org_id=m.org_id, user_id=m.user_id, reveal_phone=reveal_phone)
 
     @strawberry.field
     async def org(self, info: Info) -> Org:
@@ -124,7 +130,7 @@ class Membership:
 
     @strawberry.field
     async def user(self, info: Info) -> User:
-        return User.from_model(await info.context.loaders.user.load(self.user_id))
+        return User.from_model(await info.context.loaders.user.load(self.user_id), phone_revealed=self.reveal_phone)
 
 
 @strawberry.input(description="Give the person with this phone a role in the org (changes the role if they "

@@ -72,7 +72,7 @@ def _placeholder(gql_type: object) -> object:
         return {name: _placeholder(f.type) for name, f in gql_type.fields.items() if isinstance(f.type, GraphQLNonNull)}
     assert isinstance(gql_type, GraphQLScalarType)
     return {"ID": gid("Nothing", 99999), "String": "x", "Int": 1, "Float": 1.0, "Boolean": True,
-            "DateTime": "2030-01-01T08:00:00+08:00"}[gql_type.name]
+            "DateTime": "2030-01-01T08:00:00+08:00", "Date": "2030-01-01"}[gql_type.name]
 
 
 def _every_mutation() -> list[tuple[str, str, dict]]:

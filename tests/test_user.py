@@ -10,6 +10,7 @@ import pytest
 from models.enums import MemberRole
 from models.org import Org as OrgRow
 from models.user import Membership
+from models.user import User as UserRow
 from tests.conftest import Api, gid, org_id
 
 VIEWER = """
@@ -343,8 +344,6 @@ COMMISSIONER_B = "13900000022"   # also STAFF of 嘉莲街道, the street that s
 
 async def _person(demo: Api, phone: str, name: str, *roles: tuple[str, MemberRole]) -> None:
     """A new account (no password), optionally with direct roles."""
-    from models.user import User as UserRow
-
     user = await UserRow.create(phone=phone, display_name=name, password_hash="-")
     demo.users[phone] = user.id
     for org_name, role in roles:
@@ -367,9 +366,9 @@ async def _recall(demo: Api, phone: str, *, unit: str = PARTNER, as_: str = "138
 async def test_paired_street_assigns_a_commissioner(demo: Api) -> None:
     await _person(demo, COMMISSIONER_A, "专员甲")
     body = await _assign(demo, COMMISSIONER_A)
-    # The street's admin manages no org of the new commissioner: the number they typed comes back masked.
+    # The street sent the commissioner: it sees the number it typed, to call them.
     assert body == {"data": {"addMember": {"membership": {
-        "role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲", "phone": "139****0021"}},
+        "role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员甲", "phone": COMMISSIONER_A}},
         "errors": []}}}
     assert await _roles(PARTNER) == {"13800000005": MemberRole.ADMIN, COMMISSIONER_A: MemberRole.COMMISSIONER}
     # Assigning the same person again changes nothing (no second row).
@@ -454,7 +453,7 @@ async def test_paired_side_sends_only_commissioners(demo: Api) -> None:
     # Making the unit's admin or one of its members a commissioner would change the unit's own people.
     admin = await _assign(demo, "13800000005")
     assert admin == {"data": {"addMember": {"membership": None, "errors": [
-        {"field": ["phone"], "code": "DUPLICATE", "message": "该用户已是此组织成员（ADMIN）"}]}}}
+        {"field": ["phone"], "code": "DUPLICATE", "message": "该用户已是此组织成员（管理员）"}]}}}
     member = await _assign(demo, "13900000032", lang="en")
     assert member == {"data": {"addMember": {"membership": None, "errors": [
         {"field": ["phone"], "code": "DUPLICATE",
@@ -597,10 +596,10 @@ async def _two_commissioners(demo: Api) -> None:
 
 @pytest.mark.parametrize(("viewer", "phone_a", "phone_b"), [
     (COMMISSIONER_A, COMMISSIONER_A, "139****0022"),       # each commissioner sees their own number
-    (COMMISSIONER_B, "139****0021", COMMISSIONER_B),
+    (COMMISSIONER_B, COMMISSIONER_A, COMMISSIONER_B),      # 乙 is also STAFF of the street that sent them both
     ("13800000005", COMMISSIONER_A, COMMISSIONER_B),       # the unit's admin, who needs to call them
-    ("13800000001", "139****0021", COMMISSIONER_B),        # the street manages 乙's street, not 甲's unit
-    ("13800000000", "139****0021", COMMISSIONER_B),        # the district: above 乙's street
+    ("13800000001", COMMISSIONER_A, COMMISSIONER_B),       # the street paired with the unit sent them
+    ("13800000000", COMMISSIONER_A, COMMISSIONER_B),       # the district: above that street
     ("13800000002", "139****0021", "139****0022"),         # a community below the street manages neither
     ("13800000004", "139****0021", "139****0022"),         # a party member
     ("13800000006", "139****0021", "139****0022"),         # a resident without any role
@@ -621,7 +620,7 @@ async def test_commissioners_need_login(demo: Api) -> None:
     await _two_commissioners(demo)
     body = await demo(COMMISSIONERS, {"id": await org_id(PARTNER)})
     assert body == {"data": {"org": None}, "errors": [{
-        "message": "请先登录", "locations": [{"line": 3, "column": 43}], "path": ["org", "commissioners"],
+        "message": "请先登录", "locations": [{"line": 3, "column": 34}], "path": ["org", "commissioners"],
         "extensions": {"code": "UNAUTHENTICATED"}}]}
     en = await demo(COMMISSIONERS, {"id": await org_id(PARTNER)}, lang="en")
     assert en["errors"][0]["message"] == "You need to log in"
@@ -640,3 +639,16 @@ async def test_commissioners_of_other_orgs_and_after_recall(demo: Api) -> None:
         {"role": "COMMISSIONER", "org": {"name": PARTNER}, "user": {"displayName": "专员乙", "phone": COMMISSIONER_B}}]
     members = await demo.ok(MEMBERS, {"id": await org_id(PARTNER), "role": "COMMISSIONER"}, as_=COMMISSIONER_B)
     assert members["org"]["members"]["totalCount"] == 1
+
+
+async def test_partner_unit_admins_do_not_recall_commissioners_of_a_street(demo: Api) -> None:
+    """Pairing links both ways, but only a partner unit's commissioners are recalled by its paired side: the unit
+    (paired with 嘉莲街道) must not remove a COMMISSIONER membership held at the street itself (rows from before
+    commissioners were tied to units)."""
+    await _person(demo, COMMISSIONER_A, "街道专员", (STREET, MemberRole.COMMISSIONER))
+    body = await _recall(demo, COMMISSIONER_A, unit=STREET, as_="13800000005")
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    assert (await _roles(STREET))[COMMISSIONER_A] is MemberRole.COMMISSIONER
+    # The street's own admin still may.
+    assert (await _recall(demo, COMMISSIONER_A, unit=STREET))["data"]["removeMember"]["errors"] == []
