@@ -186,3 +186,95 @@ async def can_assign_commissioner(viewer: Viewer, unit_id: int) -> bool:
         if await can_manage(viewer, org_id):
             return True
     return False
+
+
+async def can_manage_compound(viewer: Viewer, compound_id: int) -> bool:
+    """Managers of a compound's branch (or, uncovered, its community) and above run its households and polls."""
+    if not viewer.authenticated or not await viewer.roles():
+        return False
+    compound = await viewer.loaders.compound.load(compound_id)
+    return compound is not None and await can_manage(viewer, compound.branch_id or compound.community_id)
+
+
+async def is_district_admin(viewer: Viewer) -> bool:
+    """ADMIN of a district org: the one who may see who wrote an anonymous opinion."""
+    roles = await viewer.roles()
+    admin_of = [oid for oid, role in roles.items() if role is MemberRole.ADMIN]
+    orgs = await viewer.loaders.org.load_many(admin_of)
+    return any(org is not None and org.kind is OrgKind.DISTRICT for org in orgs)
+
+
+async def can_offer_as(viewer: Viewer, provider_id: int) -> bool:
+    """A provider's price list is kept by its own ADMIN/STAFF (or above)."""
+    return await can_manage(viewer, provider_id)
+
+
+async def can_approve_offering(viewer: Viewer, provider_id: int) -> bool:
+    """Prices are approved by the government side: managers of a community (or street, district) above a team, or of
+    an org paired with a partner unit; never by the provider itself alone."""
+    if not viewer.authenticated or not await viewer.roles():
+        return False
+    provider = await viewer.loaders.org.load(provider_id)
+    if provider is None:
+        return False
+    if provider.kind is OrgKind.PARTNER_UNIT:
+        return await can_assign_commissioner(viewer, provider_id)
+    roles = await viewer.roles()
+    ancestors = await viewer.loaders.ancestors.load(provider_id)
+    orgs = await viewer.loaders.org.load_many(ancestors)
+    return any(org is not None and org.kind in _GOVERNING and roles.get(org.id) in MANAGER_ROLES for org in orgs)
+
+
+_GOVERNING = frozenset({OrgKind.DISTRICT, OrgKind.STREET_COMMITTEE, OrgKind.COMMUNITY_COMMITTEE})
+
+
+async def can_dispatch_order(viewer: Viewer, order: object) -> bool:
+    """Community staff (of the order's community or above) dispatch and may cancel orders."""
+    return await can_manage(viewer, order.community_id)  # type: ignore[attr-defined]
+
+
+async def can_serve_order(viewer: Viewer, order: object) -> bool:
+    """The provider an order is dispatched to acts through its ADMIN/STAFF."""
+    provider_id = order.provider_id  # type: ignore[attr-defined]
+    return provider_id is not None and await can_manage(viewer, provider_id)
+
+
+async def can_see_order_phone(viewer: Viewer, order: object) -> bool:
+    """The resident's phone: the resident, the community's managers, and the provider only while doing the work."""
+    from models.order import PHONE_TO_PROVIDER
+
+    if not viewer.authenticated:
+        return False
+    if viewer.user_id == order.resident_id:  # type: ignore[attr-defined]
+        return True
+    if await can_dispatch_order(viewer, order):
+        return True
+    return order.status in PHONE_TO_PROVIDER and await can_serve_order(viewer, order)  # type: ignore[attr-defined]
+
+
+async def can_handle_opinion(viewer: Viewer, opinion: object) -> bool:
+    """Managers of the opinion's org or of its assignee (or above) assign, reply and close."""
+    if await can_manage(viewer, opinion.org_id):  # type: ignore[attr-defined]
+        return True
+    assignee = opinion.assignee_id  # type: ignore[attr-defined]
+    return assignee is not None and await can_manage(viewer, assignee)
+
+
+async def can_see_opinion_author(viewer: Viewer, opinion: object) -> bool:
+    """Who raised it: the author; for an anonymous opinion nobody else but a district admin; otherwise its handlers."""
+    if not viewer.authenticated:
+        return False
+    if viewer.user_id is not None and viewer.user_id == opinion.author_id:  # type: ignore[attr-defined]
+        return True
+    if opinion.anonymous:  # type: ignore[attr-defined]
+        return await is_district_admin(viewer)
+    return await can_handle_opinion(viewer, opinion)
+
+
+async def can_see_household(viewer: Viewer, household: object) -> bool:
+    """A household: its residents and the managers of its compound."""
+    if not viewer.authenticated:
+        return False
+    if viewer.user_id in await viewer.loaders.household_members.load(household.id):  # type: ignore[attr-defined]
+        return True
+    return await can_manage_compound(viewer, household.compound_id)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from tortoise import connections
@@ -71,6 +72,12 @@ async def execute(sql: str, params: Sequence[Any] = (), *, conn: BaseDBAsyncClie
     conn = conn or client()
     count, _rows = await conn.execute_query(_to_dialect(sql, conn), list(params))
     return count
+
+
+def utc(value: datetime) -> datetime:
+    """An aware datetime in UTC, as a raw statement's parameter: tortoise stores times in UTC, and SQLite compares
+    them as text, so every time compared there must be written the same way."""
+    return value.astimezone(timezone.utc)
 
 
 def like_pattern(text: str) -> str:

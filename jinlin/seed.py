@@ -11,6 +11,10 @@ from tortoise.transactions import in_transaction
 from auth.passwords import hash_password_sync
 from jinlin import db
 from models.compound import Compound
+from models.household import Household, HouseholdMember
+from models.opinion import Opinion, OpinionChannel, OpinionReply, OpinionStatus
+from models.order import Order, OrderAction, OrderEvent, OrderStatus, ServiceOffering
+from models.poll import Poll, PollOption, PollRule, PollStatus, Vote
 from models import duty as duty_model
 from models.duty import DutyShift
 from models.enums import ClaimStatus, MemberRole, MemberType, OrgKind, ProjectCategory, ProjectStatus, PropertyManagement
@@ -60,6 +64,16 @@ class _Plan:
     resolutions: list[Resolution] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     shifts: list[DutyShift] = field(default_factory=list)
+    households: list[Household] = field(default_factory=list)
+    household_members: list[HouseholdMember] = field(default_factory=list)
+    offerings: list[ServiceOffering] = field(default_factory=list)
+    orders: list[Order] = field(default_factory=list)
+    order_events: list[OrderEvent] = field(default_factory=list)
+    opinions: list[Opinion] = field(default_factory=list)
+    opinion_replies: list[OpinionReply] = field(default_factory=list)
+    polls: list[Poll] = field(default_factory=list)
+    poll_options: list[PollOption] = field(default_factory=list)
+    votes: list[Vote] = field(default_factory=list)
     ancestors: dict[int, list[int]] = field(default_factory=dict)
     password_hash: str = ""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
@@ -141,7 +155,8 @@ class _Plan:
 
 
 def _demo(plan: _Plan) -> dict[str, Org]:
-    """The contract's demo table: seven accounts and the orgs they belong to."""
+    """The contract's demo table: seven accounts and the orgs they belong to (and 13800000007, the property
+    team's steward)."""
     district = plan.org("思明区", OrgKind.DISTRICT)
     jialian = plan.org("嘉莲街道", OrgKind.STREET_COMMITTEE, district)
     xiagang = plan.org("厦港街道", OrgKind.STREET_COMMITTEE, district)
@@ -225,9 +240,106 @@ def _demo(plan: _Plan) -> dict[str, Org]:
     today = duty_model.local_today()
     plan.roster(jialian, [jiean], start=today - timedelta(days=3), days=10, per_day=1, served_before=today,
                 checked_in_by=users["13800000005"])
+    _resident_services(plan, lianhua, guanyuanli_branch, guanyuanli, users)
     return {"district": district, "streets": [jialian, xiagang, lujiang],  # type: ignore[dict-item]
             "communities": [lianhua, xunsiding, xiaoxue], "branches": [guanyuanli_branch, hailong_branch,
                                                                        guomao_branch]}
+
+
+def _resident_services(plan: _Plan, community: Org, branch: Org, compound: Compound, users: dict[str, User]) -> None:
+    """观远里's households and residents' services: a self-run property team's price list, an order of 13800000006
+    at every stage, opinions with replies, and an open poll on choosing a property company."""
+    team = plan.org("观远里自管物业服务队", OrgKind.VOLUNTEER_TEAM, branch)
+    steward = users["13800000007"] = plan.user("13800000007", "观远里物业管家")
+    plan.member(steward, team, MemberRole.STAFF)
+    resident, member = users["13800000006"], users["13800000004"]
+    community_admin = users["13800000002"]
+    at = plan.now
+
+    # Households: the two residents with accounts, and ten neighbours who vote in the poll.
+    areas = [89.5, 102.0, 76.3, 120.8, 95.0, 68.4, 110.2, 88.0, 132.5, 79.9, 101.1, 93.7]
+    for i, area in enumerate(areas):
+        plan.households.append(Household(id=i + 1, compound_id=compound.id, unit=f"{i // 4 + 1}号楼{i % 4 + 1}01室",
+                                         area_sqm=area, created_at=at))
+    for household_id, user in ((1, resident), (2, member)):
+        plan.household_members.append(HouseholdMember(id=len(plan.household_members) + 1, household_id=household_id,
+                                                      user_id=user.id, created_at=at))
+
+    # 明码标价: the team's price list, one approved by the community, one waiting.
+    plan.offerings.append(ServiceOffering(id=1, provider_id=team.id, title="家电维修上门服务",
+                                          category=ProjectCategory.REPAIR, price_fen=3000, unit="次",
+                                          description="空调、洗衣机、热水器等常见家电上门检修，材料费另计、明码标价。",
+                                          approved_at=at, approved_by_id=community_admin.id, created_at=at))
+    plan.offerings.append(ServiceOffering(id=2, provider_id=team.id, title="楼道深度保洁", category=ProjectCategory.ENVIRONMENT,
+                                          price_fen=2000, unit="次", description="单元楼道及扶手清洁消毒。",
+                                          created_at=at))
+
+    # 居民点单 → 社区下单 → 物业接单: one order of 13800000006 at each stage.
+    steps = [(OrderAction.PLACED, OrderStatus.SUBMITTED, resident), (OrderAction.DISPATCHED, OrderStatus.DISPATCHED,
+             community_admin), (OrderAction.ACCEPTED, OrderStatus.ACCEPTED, steward),
+             (OrderAction.STARTED, OrderStatus.IN_PROGRESS, steward), (OrderAction.COMPLETED, OrderStatus.COMPLETED,
+             steward), (OrderAction.CONFIRMED, OrderStatus.CONFIRMED, resident)]
+    stages = [("厨房水龙头漏水，请帮忙上门维修", 1), ("空调不制冷，需要检修", 2), ("洗衣机排水不畅", 3),
+              ("热水器点不着火", 4), ("抽油烟机噪音大，请检修", 5), ("客厅灯具更换", 6), ("阳台晾衣架松动（已自行修好）", 1)]
+    for i, (text, reached) in enumerate(stages):
+        order_id = i + 1
+        cancelled = i == len(stages) - 1
+        status = OrderStatus.CANCELLED if cancelled else steps[reached - 1][1]
+        dispatched = reached >= 2 and not cancelled
+        confirmed = status is OrderStatus.CONFIRMED
+        plan.orders.append(Order(id=order_id, resident_id=resident.id, compound_id=compound.id,
+                                 community_id=community.id, category=ProjectCategory.REPAIR, description=text,
+                                 offering_id=1, status=status, provider_id=team.id if dispatched else None,
+                                 price_fen=3000 if dispatched else None, rating=5 if confirmed else None,
+                                 comment="师傅很专业，准时上门。" if confirmed else None, created_at=at, updated_at=at))
+        for action, step_status, actor in steps[:reached]:
+            note = "师傅很专业，准时上门。" if action is OrderAction.CONFIRMED else (
+                "已更换阀芯，试用正常。" if action is OrderAction.COMPLETED else None)
+            plan.order_events.append(OrderEvent(id=len(plan.order_events) + 1, order_id=order_id, action=action,
+                                                status=step_status, actor_id=actor.id,
+                                                provider_id=team.id if action is not OrderAction.PLACED else None,
+                                                note=note, at=at))
+        if cancelled:
+            plan.order_events.append(OrderEvent(id=len(plan.order_events) + 1, order_id=order_id,
+                                                action=OrderAction.CANCELLED, status=OrderStatus.CANCELLED,
+                                                actor_id=resident.id, note="已自行修好", at=at))
+
+    # 听邻说事: two from the resident's app (one answered), one heard on a home visit, one on the hotline.
+    opinions = [
+        ("小区东门路灯坏了一个多月，晚上出行不便。", ProjectCategory.SAFETY_PATROL, OpinionChannel.APP, resident, False,
+         OpinionStatus.REPLIED, "已报修，供电所本周内更换灯具。"),
+        ("建议在 3 号楼旁增设电动车充电桩。", ProjectCategory.OTHER, OpinionChannel.APP, resident, False,
+         OpinionStatus.OPEN, None),
+        ("独居老人希望每周有人上门量血压。", ProjectCategory.ELDERLY_CARE, OpinionChannel.HOME_VISIT, None, True,
+         OpinionStatus.REPLIED, "已纳入“独居老人助餐探访”项目，党员每周上门。"),
+        ("垃圾分类投放点早上清运太晚，有异味。", ProjectCategory.GARBAGE_SORTING, OpinionChannel.HOTLINE, member, False,
+         OpinionStatus.CLOSED, "已与环卫协调，清运提前到 7:30。"),
+    ]
+    for i, (text, category, channel, author, anonymous, status, answer) in enumerate(opinions, start=1):
+        replied = answer is not None
+        plan.opinions.append(Opinion(id=i, text=text, category=category, compound_id=compound.id,
+                                     org_id=community.id, channel=channel, anonymous=anonymous,
+                                     author_id=author.id if author else None,
+                                     recorded_by_id=None if channel is OpinionChannel.APP else community_admin.id,
+                                     status=status, created_at=at, first_reply_at=at if replied else None,
+                                     closed_at=at if status is OpinionStatus.CLOSED else None))
+        if replied:
+            plan.opinion_replies.append(OpinionReply(id=len(plan.opinion_replies) + 1, opinion_id=i,
+                                                     org_id=community.id, author_id=community_admin.id, text=answer,
+                                                     created_at=at))
+
+    # 电子投票: choosing a property company; five neighbours have voted, the two residents with accounts not yet.
+    plan.polls.append(Poll(id=1, compound_id=compound.id, title="观远里小区物业服务企业选聘",
+                           description="观远里小区自管多年，现由业主投票决定是否引入物业服务企业。一户一票，"
+                                       "须经专有部分面积和户数双过半。",
+                           status=PollStatus.OPEN, rule=PollRule.DOUBLE_MAJORITY, quorum_percent=67,
+                           opens_at=at, closes_at=at + timedelta(days=14), created_by_id=users["13800000003"].id,
+                           created_at=at, opened_at=at))
+    for i, label in enumerate(["厦门市嘉联物业服务有限公司", "厦门市鹭房物业管理有限公司", "继续业主自治管理"]):
+        plan.poll_options.append(PollOption(id=i + 1, poll_id=1, label=label, position=i))
+    for household_id, option_id in ((3, 1), (4, 1), (5, 3), (6, 2), (7, 1)):
+        plan.votes.append(Vote(id=len(plan.votes) + 1, poll_id=1, option_id=option_id, household_id=household_id,
+                               user_id=None, area_sqm=areas[household_id - 1], created_at=at))
 
 
 def _siming(plan: _Plan) -> None:
@@ -312,7 +424,8 @@ async def _reset_sequences(conn: object) -> None:
     """PostgreSQL sequences do not see explicit ids: move them past the seeded rows."""
     for table in ("org", "org_closure", "partnership", "compound", "app_user", "membership", "registration",
                   "project", "claim", "resource", "alliance", "alliance_member", "meeting", "meeting_invitee",
-                  "resolution", "duty_shift"):
+                  "resolution", "duty_shift", "household", "household_member", "service_offering",
+                  "resident_order", "order_event", "opinion", "opinion_reply", "poll", "poll_option", "vote"):
         await db.fetch(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1,"
             " false)", conn=conn)  # type: ignore[arg-type]
@@ -338,11 +451,17 @@ async def seed(*, scale: str) -> dict[str, int]:
                             (Resource, plan.resources), (Alliance, plan.alliances),
                             (AllianceMember, plan.alliance_members), (Meeting, plan.meetings),
                             (MeetingInvitee, plan.invitees), (Resolution, plan.resolutions),
-                            (DutyShift, plan.shifts)):
+                            (DutyShift, plan.shifts), (Household, plan.households),
+                            (HouseholdMember, plan.household_members), (ServiceOffering, plan.offerings),
+                            (Order, plan.orders), (OrderEvent, plan.order_events), (Opinion, plan.opinions),
+                            (OpinionReply, plan.opinion_replies), (Poll, plan.polls), (PollOption, plan.poll_options),
+                            (Vote, plan.votes)):
             await model.bulk_create(rows, batch_size=2000, using_db=conn)
         if db.is_postgres(conn):
             await _reset_sequences(conn)
     return {"orgs": len(plan.orgs), "compounds": len(plan.compounds), "users": len(plan.users),
             "registrations": len(plan.registrations), "pairings": len(plan.pairs), "projects": len(plan.projects),
             "claims": len(plan.claims), "duty shifts": len(plan.shifts),
-            "commissioners": sum(1 for m in plan.memberships if m.role is MemberRole.COMMISSIONER)}
+            "commissioners": sum(1 for m in plan.memberships if m.role is MemberRole.COMMISSIONER),
+            "households": len(plan.households), "orders": len(plan.orders), "opinions": len(plan.opinions),
+            "polls": len(plan.polls)}

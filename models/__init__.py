@@ -12,4 +12,8 @@ MODEL_MODULES: list[str] = [
     "models.alliance",
     "models.meeting",
     "models.duty",
+    "models.household",
+    "models.order",
+    "models.opinion",
+    "models.poll",
 ]

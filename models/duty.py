@@ -76,6 +76,25 @@ class RosterConflict(Exception):
     """Another roster or swap took a unit's day meanwhile (the unique constraint said no)."""
 
 
+class Contention(RosterConflict):
+    """PostgreSQL chose this transaction as a deadlock's victim (or it failed to serialise): try again."""
+
+
+def _contention(exc: BaseException) -> bool:
+    """PostgreSQL aborted the transaction for a deadlock or a serialisation failure (asyncpg's error passes tortoise
+    untranslated): answered like a conflict, never as a fault."""
+    return getattr(exc, "sqlstate", None) in ("40P01", "40001")
+
+
+async def _lock_pair(conn: object, shift_ids: list[int]) -> int:
+    """Take two shifts' row locks in id order (PostgreSQL; SQLite's write lock is already held), so that consents,
+    swaps and their foreign-key checks on a pair queue up instead of deadlocking; how many of them still exist."""
+    lock = " FOR UPDATE" if db.is_postgres(conn) else ""  # type: ignore[arg-type]
+    rows = await db.fetch(f"SELECT id FROM duty_shift WHERE id IN (?, ?) ORDER BY id{lock}", shift_ids,
+                          conn=conn)  # type: ignore[arg-type]
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class RosterResult:
     """What a roster generation did: the shifts it created, those it kept, and days left short of units."""
@@ -149,10 +168,15 @@ async def generate(*, centre_id: int, units: list[int], start: date, end: date, 
                     "unit_id", "duty_date")
                 busy = {(unit, day) for unit, day in elsewhere}
             planned = plan(units=units, days=days, per_day=per_day, taken=taken, busy=busy)
+            # Inserted in (day, unit) order: concurrent rosters then wait for each other's rows without deadlocking.
             await DutyShift.bulk_create([DutyShift(centre_id=centre_id, unit_id=unit, duty_date=day)
-                                         for day, unit in planned], batch_size=1000, using_db=conn)
+                                         for day, unit in sorted(planned)], batch_size=1000, using_db=conn)
     except IntegrityError as exc:
         raise RosterConflict() from exc
+    except Exception as exc:
+        if _contention(exc):
+            raise Contention() from exc
+        raise
     filled = Counter(day for day, _unit in planned)
     short = [day for day in days if filled[day] + len(taken.get(day, [])) < per_day]
     return RosterResult(created=len(planned), kept=len(kept), short_days=short)
@@ -201,14 +225,25 @@ async def count(*, org_id: int | None, start: date | None, end: date | None) -> 
     return int(rows[0]["n"])
 
 
-async def consent(*, shift: DutyShift, other: DutyShift, user_id: int) -> None:
-    """Record (or renew) the consent of `shift`'s unit to trade with `other` as both stand now."""
-    await db.fetch(
-        "INSERT INTO duty_swap_consent (shift_id, with_shift_id, unit_id, with_unit_id, given_by_id, created_at) "
-        "VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP) ON CONFLICT (shift_id, with_shift_id) DO UPDATE SET "
-        "unit_id = excluded.unit_id, with_unit_id = excluded.with_unit_id, given_by_id = excluded.given_by_id, "
-        "created_at = excluded.created_at RETURNING id",
-        [shift.id, other.id, shift.unit_id, other.unit_id, user_id])
+async def consent(*, shift: DutyShift, other: DutyShift, user_id: int) -> bool:
+    """Record (or renew) the consent of `shift`'s unit to trade with `other` as both stand now; False when a shift
+    is gone meanwhile (a new roster replaced it). Raises RosterConflict (Contention) when PostgreSQL picked it as a
+    deadlock's victim."""
+    try:
+        async with in_transaction() as conn:
+            if await _lock_pair(conn, [shift.id, other.id]) < 2:
+                return False
+            await db.fetch(
+                "INSERT INTO duty_swap_consent (shift_id, with_shift_id, unit_id, with_unit_id, given_by_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP) ON CONFLICT (shift_id, with_shift_id) DO UPDATE "
+                "SET unit_id = excluded.unit_id, with_unit_id = excluded.with_unit_id, "
+                "given_by_id = excluded.given_by_id, created_at = excluded.created_at RETURNING id",
+                [shift.id, other.id, shift.unit_id, other.unit_id, user_id], conn=conn)
+    except Exception as exc:
+        if _contention(exc):
+            raise Contention() from exc
+        raise
+    return True
 
 
 _CONSENTED = ("EXISTS (SELECT 1 FROM duty_swap_consent c WHERE c.shift_id = ? AND c.with_shift_id = ? "
@@ -227,6 +262,7 @@ async def swap(*, shift: DutyShift, other: DutyShift, need_consent: bool) -> boo
         params += [shift.id, other.id, shift.unit_id, other.unit_id, other.id, shift.id, other.unit_id, shift.unit_id]
     try:
         async with in_transaction() as conn:
+            await _lock_pair(conn, [shift.id, other.id])
             changed = await db.execute(sql, params, conn=conn)
             if changed != 2:
                 raise _NotSwapped()
@@ -236,6 +272,10 @@ async def swap(*, shift: DutyShift, other: DutyShift, need_consent: bool) -> boo
         return False
     except IntegrityError as exc:
         raise RosterConflict() from exc
+    except Exception as exc:
+        if _contention(exc):
+            raise Contention() from exc
+        raise
     return True
 
 
@@ -250,6 +290,21 @@ async def swap_offers(*, shift_ids: list[int]) -> dict[int, list[int]]:
         "JOIN duty_shift a ON a.id = c.shift_id AND a.unit_id = c.unit_id "
         "JOIN duty_shift b ON b.id = c.with_shift_id AND b.unit_id = c.with_unit_id "
         f"WHERE c.shift_id IN ({db.placeholders(shift_ids)}) AND a.checked_in_at IS NULL "
+        "AND b.checked_in_at IS NULL ORDER BY c.id", shift_ids)
+    out: dict[int, list[int]] = {sid: [] for sid in shift_ids}
+    for row in rows:
+        out[row["s"]].append(row["w"])
+    return out
+
+
+async def swap_requests(*, shift_ids: list[int]) -> dict[int, list[int]]:
+    """For each shift, the shifts whose units have offered to trade with it (consents still valid), one statement:
+    what the unit being asked has to answer."""
+    rows = await db.fetch(
+        "SELECT c.with_shift_id AS s, c.shift_id AS w FROM duty_swap_consent c "
+        "JOIN duty_shift a ON a.id = c.shift_id AND a.unit_id = c.unit_id "
+        "JOIN duty_shift b ON b.id = c.with_shift_id AND b.unit_id = c.with_unit_id "
+        f"WHERE c.with_shift_id IN ({db.placeholders(shift_ids)}) AND a.checked_in_at IS NULL "
         "AND b.checked_in_at IS NULL ORDER BY c.id", shift_ids)
     out: dict[int, list[int]] = {sid: [] for sid in shift_ids}
     for row in rows:

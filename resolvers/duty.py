@@ -83,19 +83,26 @@ async def generate_duty_roster(info: Info, input: GenerateDutyRosterInput) -> Du
                              unit_count=len(units), short_days=result.short_days)
 
 
-async def _load_shift(ctx: Context, errors: list[UserError], field: str, global_id: str
-                      ) -> duty_model.DutyShift | None:
-    """A shift by global id, or NOT_FOUND on `field` (every logged-in user sees the roster)."""
+async def _load_shift(ctx: Context, errors: list[UserError], field: str, global_id: str,
+                      fetched: dict[int, duty_model.DutyShift] | None = None) -> duty_model.DutyShift | None:
+    """A shift by global id (from `fetched` when given), or NOT_FOUND on `field` (every logged-in user sees the
+    roster)."""
     pk = pk_of(global_id, "DutyShift")
-    row = await duty_model.get(shift_id=pk) if pk is not None else None
+    if pk is None:
+        row = None
+    else:
+        row = fetched.get(pk) if fetched is not None else await duty_model.get(shift_id=pk)
     if row is None:
         errors.append(user_error(ctx.lang, ErrorCode.NOT_FOUND, [field], "not_found"))
     return row
 
 
 async def _swap_payload(ctx: Context, shift_id: int, with_id: int, swapped: bool) -> SwapDutyPayload:
-    """Both shifts as they are now (re-read, not taken from the request's cache)."""
+    """Both shifts as they are now (re-read, not taken from the request's cache); INVALID_STATE when a new roster
+    replaced one meanwhile."""
     rows = await duty_model.get_many(shift_ids=[shift_id, with_id])
+    if len(rows) < 2:
+        return SwapDutyPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["shiftId"], "swap_changed")])
     for row in rows.values():
         ctx.loaders.duty_shift.prime(row.id, row, force=True)
     return SwapDutyPayload(shift=DutyShift.from_model(rows[shift_id]), with_shift=DutyShift.from_model(rows[with_id]),
@@ -107,8 +114,11 @@ async def swap_duty(info: Info, input: SwapDutyInput) -> SwapDutyPayload:
     ctx = info.context
     user_id = require_login(ctx)
     errors: list[UserError] = []
-    shift = await _load_shift(ctx, errors, "shiftId", input.shift_id)
-    other = await _load_shift(ctx, errors, "withShiftId", input.with_shift_id)
+    # Both shifts in one statement: as of one moment, so a concurrent swap cannot show both with the same unit.
+    pks = [pk for pk in (pk_of(input.shift_id, "DutyShift"), pk_of(input.with_shift_id, "DutyShift")) if pk]
+    pair = await duty_model.get_many(shift_ids=pks) if pks else {}
+    shift = await _load_shift(ctx, errors, "shiftId", input.shift_id, pair)
+    other = await _load_shift(ctx, errors, "withShiftId", input.with_shift_id, pair)
     if shift is None or other is None:
         return SwapDutyPayload(errors=errors)
     audit_target(ctx, org_id=shift.centre_id, object_id=to_global_id("DutyShift", shift.id))
@@ -137,12 +147,13 @@ async def swap_duty(info: Info, input: SwapDutyInput) -> SwapDutyPayload:
             errors.append(user_error(ctx.lang, ErrorCode.INVALID_STATE, [field], "shift_past"))
     if errors:
         return SwapDutyPayload(errors=errors)
-    for own, theirs in mine:
-        await duty_model.consent(shift=own, other=theirs, user_id=user_id)
     try:
+        for own, theirs in mine:
+            await duty_model.consent(shift=own, other=theirs, user_id=user_id)
         swapped = await duty_model.swap(shift=shift, other=other, need_consent=not by_centre)
-    except duty_model.RosterConflict:
-        return SwapDutyPayload(errors=[user_error(ctx.lang, ErrorCode.CONFLICT, ["withShiftId"], "unit_busy")])
+    except duty_model.RosterConflict as exc:
+        key = "roster_conflict" if isinstance(exc, duty_model.Contention) else "unit_busy"
+        return SwapDutyPayload(errors=[user_error(ctx.lang, ErrorCode.CONFLICT, ["withShiftId"], key)])
     if by_centre and not swapped:
         return SwapDutyPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["shiftId"], "swap_changed")])
     return await _swap_payload(ctx, shift.id, other.id, swapped)

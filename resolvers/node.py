@@ -12,6 +12,10 @@ from auth import policies
 from schema.alliance import Alliance
 from schema.compound import Compound
 from schema.duty import DutyShift
+from schema.household import Household
+from schema.opinion import Opinion
+from schema.order import Order, ServiceOffering
+from schema.poll import Poll
 from schema.meeting import Meeting, Resolution
 from schema.errors import invalid_argument
 from schema.org import Org
@@ -110,6 +114,44 @@ async def _duty_shift(ctx: Context, pk: int) -> Any:
     return DutyShift.from_model(row) if row else None
 
 
+async def _offering(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.offering.load(pk) if ctx.viewer.authenticated else None
+    if row is None:
+        return None
+    if row.approved_at is None and not (await policies.can_offer_as(ctx.viewer, row.provider_id)
+                                        or await policies.can_approve_offering(ctx.viewer, row.provider_id)):
+        return None
+    return ServiceOffering.from_model(row)
+
+
+async def _order(ctx: Context, pk: int) -> Any:
+    if not ctx.viewer.authenticated or not await ctx.loaders.order_visible.load(pk):
+        return None
+    row = await ctx.loaders.order.load(pk)
+    return Order.from_model(row) if row else None
+
+
+async def _opinion(ctx: Context, pk: int) -> Any:
+    if not ctx.viewer.authenticated or not await ctx.loaders.opinion_visible.load(pk):
+        return None
+    row = await ctx.loaders.opinion.load(pk)
+    return Opinion.from_model(row) if row else None
+
+
+async def _household(ctx: Context, pk: int) -> Any:
+    row = await ctx.loaders.household.load(pk) if ctx.viewer.authenticated else None
+    if row is None or not await policies.can_see_household(ctx.viewer, row):
+        return None
+    return Household.from_model(row)
+
+
+async def _poll(ctx: Context, pk: int) -> Any:
+    if not ctx.viewer.authenticated or not await ctx.loaders.poll_visible.load(pk):
+        return None
+    row = await ctx.loaders.poll.load(pk)
+    return Poll.from_model(row) if row else None
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
@@ -124,6 +166,11 @@ NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Meeting": _meeting,
     "Resolution": _resolution,
     "DutyShift": _duty_shift,
+    "ServiceOffering": _offering,
+    "Order": _order,
+    "Opinion": _opinion,
+    "Household": _household,
+    "Poll": _poll,
 }
 
 

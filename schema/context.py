@@ -17,6 +17,10 @@ from jinlin.settings import Settings
 from models import alliance as alliance_model
 from models import compound as compound_model
 from models import duty as duty_model
+from models import household as household_model
+from models import opinion as opinion_model
+from models import order as order_model
+from models import poll as poll_model
 from models import meeting as meeting_model
 from models import org as org_model
 from models import project as project_model
@@ -276,8 +280,100 @@ class Loaders:
         return by_key(lambda ids: duty_model.swap_offers(shift_ids=ids), default=[])
 
     @cached_property
+    def duty_swap_requests(self) -> DataLoader[int, list[int]]:
+        return by_key(lambda ids: duty_model.swap_requests(shift_ids=ids), default=[])
+
+    @cached_property
     def paired_orgs(self) -> DataLoader[int, list[int]]:
         return by_key(lambda ids: org_model.paired_ids(org_ids=ids), default=[])
+
+    @cached_property
+    def offering(self) -> DataLoader[int, order_model.ServiceOffering | None]:
+        return by_key(lambda ids: order_model.get_offerings(offering_ids=ids))
+
+    @cached_property
+    def order_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            scope = await self._scope()
+            visible = await order_model.visible_ids(user_id=self.viewer.user_id,
+                                                    managed_org_ids=list(scope.managed_org_ids), order_ids=ids)
+            return {oid: oid in visible for oid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def order(self) -> DataLoader[int, order_model.Order | None]:
+        return by_key(lambda ids: order_model.get_many(order_ids=ids))
+
+    @cached_property
+    def order_events(self) -> DataLoader[int, list[order_model.OrderEvent]]:
+        return by_key(lambda ids: order_model.events_of(order_ids=ids), default=[])
+
+    @cached_property
+    def opinion(self) -> DataLoader[int, opinion_model.Opinion | None]:
+        return by_key(lambda ids: opinion_model.get_many(opinion_ids=ids))
+
+    @cached_property
+    def opinion_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            scope = await self._scope()
+            visible = await opinion_model.visible_ids(user_id=self.viewer.user_id,
+                                                      managed_org_ids=list(scope.managed_org_ids), opinion_ids=ids)
+            return {oid: oid in visible for oid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def opinion_replies(self) -> DataLoader[int, list[opinion_model.OpinionReply]]:
+        return by_key(lambda ids: opinion_model.replies_of(opinion_ids=ids), default=[])
+
+    @cached_property
+    def opinion_stats(self) -> DataLoader[int, opinion_model.OpinionStats]:
+        return by_key(lambda ids: opinion_model.stats(org_ids=ids), default=opinion_model.OpinionStats())
+
+    @cached_property
+    def household(self) -> DataLoader[int, household_model.Household | None]:
+        return by_key(lambda ids: household_model.get_many(household_ids=ids))
+
+    @cached_property
+    def household_members(self) -> DataLoader[int, list[int]]:
+        return by_key(lambda ids: household_model.members_of(household_ids=ids), default=[])
+
+    @cached_property
+    def households_of_user(self) -> DataLoader[int, list[household_model.Household]]:
+        return by_key(lambda ids: household_model.of_users(user_ids=ids), default=[])
+
+    @cached_property
+    def poll(self) -> DataLoader[int, poll_model.Poll | None]:
+        return by_key(lambda ids: poll_model.get_many(poll_ids=ids))
+
+    @cached_property
+    def poll_visible(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            scope = await self._scope()
+            visible = await poll_model.visible_ids(user_id=self.viewer.user_id,
+                                                   managed_org_ids=list(scope.managed_org_ids), poll_ids=ids)
+            return {pid: pid in visible for pid in ids}
+
+        return by_key(fetch, default=False)
+
+    @cached_property
+    def poll_options(self) -> DataLoader[int, list[poll_model.PollOption]]:
+        return by_key(lambda ids: poll_model.options_of(poll_ids=ids), default=[])
+
+    @cached_property
+    def poll_tally(self) -> DataLoader[int, poll_model.Tally]:
+        return by_key(lambda ids: poll_model.tallies(poll_ids=ids), default=poll_model.Tally())
+
+    @cached_property
+    def poll_voted(self) -> DataLoader[int, bool]:
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            if self.viewer.user_id is None:
+                return {}
+            voted = await poll_model.voted_by(user_id=self.viewer.user_id, poll_ids=ids)
+            return {pid: pid in voted for pid in ids}
+
+        return by_key(fetch, default=False)
 
     @cached_property
     def service_hours(self) -> DataLoader[int, float]:

@@ -69,6 +69,18 @@ class DutyShift(Node):
         rows = await info.context.loaders.duty_shift.load_many(ids)
         return [DutyShift.from_model(row) for row in rows if row is not None]
 
+    @strawberry.field(description="Shifts whose units have offered to swap with this one and wait for this unit's "
+                                  "consent (`swapDuty` with this shift accepts). Only for managers of this shift's "
+                                  "unit or the centre; empty for others.")
+    async def swap_requests(self, info: Info) -> list[DutyShift]:
+        viewer = info.context.viewer
+        if not (await policies.can_act_for_unit(viewer, self.unit_id)
+                or await policies.can_run_roster(viewer, self.centre_id)):
+            return []
+        ids = await info.context.loaders.duty_swap_requests.load(self.pk)
+        rows = await info.context.loaders.duty_shift.load_many(ids)
+        return [DutyShift.from_model(row) for row in rows if row is not None]
+
     @strawberry.field(description="Whether the viewer may check this shift in now (staff of the unit, on the day).")
     async def viewer_can_check_in(self, info: Info) -> bool:
         if self.checked_in or self.date != duty_model.local_today():

@@ -16,6 +16,7 @@ from schema.context import Context
 
 if TYPE_CHECKING:
     from schema.audit import AuditEntry
+    from schema.opinion import OpinionStats
     from schema.compound import Compound
     from schema.registration import Registration
     from schema.user import Membership
@@ -161,6 +162,13 @@ class Org(Node):
     @strawberry.field(description="Statistics rolled up over the whole subtree.")
     async def stats(self, info: Info) -> OrgStats:
         return OrgStats.from_model(await info.context.loaders.org_stats.load(self.pk))
+
+    @strawberry.field(description="How residents' opinions (听邻说事) owned in the subtree are answered. Public, like "
+                                  "`stats`.")
+    async def opinion_stats(self, info: Info) -> Annotated["OpinionStats", strawberry.lazy("schema.opinion")]:
+        from schema.opinion import OpinionStats
+
+        return OpinionStats.from_model(await info.context.loaders.opinion_stats.load(self.pk))
 
     @strawberry.field(description="Hours verified on claims this org made in its own name (units and teams).")
     async def service_hours(self, info: Info) -> float:

@@ -14,6 +14,10 @@ from resolvers import alliance as alliance_r
 from resolvers import auth as auth_r
 from resolvers import compound as compound_r
 from resolvers import duty as duty_r
+from resolvers import household as household_r
+from resolvers import opinion as opinion_r
+from resolvers import order as order_r
+from resolvers import poll as poll_r
 from resolvers import meeting as meeting_r
 from resolvers import node as node_r
 from resolvers import notification as notification_r
@@ -27,6 +31,10 @@ from schema.alliance import Alliance, AlliancePayload
 from schema.auth import AuthPayload, LogoutPayload
 from schema.compound import Compound, CompoundPayload
 from schema.duty import DutyRosterPayload, DutyShift, DutyShiftPayload, SwapDutyPayload
+from schema.household import Household, HouseholdPayload
+from schema.opinion import Opinion, OpinionPayload
+from schema.order import Order, OrderPayload, ServiceOffering, ServiceOfferingPayload
+from schema.poll import Poll, PollPayload
 from schema.extensions import Audited
 from schema.meeting import Meeting, MeetingPayload, Resolution, ResolutionPayload
 from schema.notification import MarkNotificationsReadPayload, Notification
@@ -52,6 +60,10 @@ class Query:
     alliances: Connection[Alliance] = strawberry.field(resolver=alliance_r.alliances)
     meetings: Connection[Meeting] = strawberry.field(resolver=meeting_r.meetings)
     duty_shifts: Connection[DutyShift] = strawberry.field(resolver=duty_r.duty_shifts)
+    service_offerings: Connection[ServiceOffering] = strawberry.field(resolver=order_r.service_offerings)
+    orders: Connection[Order] = strawberry.field(resolver=order_r.orders)
+    opinions: Connection[Opinion] = strawberry.field(resolver=opinion_r.opinions)
+    polls: Connection[Poll] = strawberry.field(resolver=poll_r.polls)
 
 
 def mutation(resolver: Any) -> Any:
@@ -104,6 +116,26 @@ class Mutation:
     generate_duty_roster: DutyRosterPayload = mutation(duty_r.generate_duty_roster)
     swap_duty: SwapDutyPayload = mutation(duty_r.swap_duty)
     check_in_duty: DutyShiftPayload = mutation(duty_r.check_in_duty)
+    create_service_offering: ServiceOfferingPayload = mutation(order_r.create_service_offering)
+    approve_service_offering: ServiceOfferingPayload = mutation(order_r.approve_service_offering)
+    place_order: OrderPayload = mutation(order_r.place_order)
+    dispatch_order: OrderPayload = mutation(order_r.dispatch_order)
+    accept_order: OrderPayload = mutation(order_r.accept_order)
+    decline_order: OrderPayload = mutation(order_r.decline_order)
+    start_order: OrderPayload = mutation(order_r.start_order)
+    complete_order: OrderPayload = mutation(order_r.complete_order)
+    confirm_order: OrderPayload = mutation(order_r.confirm_order)
+    cancel_order: OrderPayload = mutation(order_r.cancel_order)
+    submit_opinion: OpinionPayload = mutation(opinion_r.submit_opinion)
+    assign_opinion: OpinionPayload = mutation(opinion_r.assign_opinion)
+    reply_opinion: OpinionPayload = mutation(opinion_r.reply_opinion)
+    close_opinion: OpinionPayload = mutation(opinion_r.close_opinion)
+    create_household: HouseholdPayload = mutation(household_r.create_household)
+    add_household_member: HouseholdPayload = mutation(household_r.add_household_member)
+    create_poll: PollPayload = mutation(poll_r.create_poll)
+    open_poll: PollPayload = mutation(poll_r.open_poll)
+    close_poll: PollPayload = mutation(poll_r.close_poll)
+    cast_vote: PollPayload = mutation(poll_r.cast_vote)
 
 
 class Schema(strawberry.Schema):
@@ -120,7 +152,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking, Alliance, Meeting,
-               Resolution, DutyShift],
+               Resolution, DutyShift, ServiceOffering, Order, Opinion, Household, Poll],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
     )

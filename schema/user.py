@@ -19,6 +19,7 @@ from schema.context import Context
 Info = strawberry.Info[Context, None]
 
 if TYPE_CHECKING:
+    from schema.household import Household
     from schema.notification import Notification
     from schema.project import Claim
 
@@ -106,6 +107,13 @@ class User(Node):
 
         _require_self(info.context, self.pk)
         return await notification_model.count(user_id=self.pk, unread_only=True)
+
+    @strawberry.field(description="The households the user lives in (only for the user themself).")
+    async def households(self, info: Info) -> list[Annotated["Household", strawberry.lazy("schema.household")]]:
+        from schema.household import Household
+
+        _require_self(info.context, self.pk)
+        return [Household.from_model(h) for h in await info.context.loaders.households_of_user.load(self.pk)]
 
     @strawberry.field(description="Hours of service verified on the user's own claims.")
     async def service_hours(self, info: Info) -> float:

@@ -145,13 +145,14 @@ def test_truncated_dev_secret_is_reported(tmp_path: Path) -> None:
 def test_seed_demo_twice(tmp_path: Path) -> None:
     first = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert first.stdout == ("seeded demo: 14 orgs, 3 compounds, 7 users, 1 registrations, 3 pairings, 4 projects, "
-                            "1 claims, 10 duty shifts, 0 commissioners\n")
+    assert first.stdout == ("seeded demo: 15 orgs, 3 compounds, 8 users, 1 registrations, 3 pairings, 4 projects, "
+                            "1 claims, 10 duty shifts, 0 commissioners, 12 households, 7 orders, 4 opinions, "
+                            "1 polls\n")
     second = jinlin("seed", "--scale", "demo", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert assert_one_line_failure(second) == "jinlin: the database already holds data; seed an empty database"
     with sqlite3.connect(tmp_path / "demo.sqlite3") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM org").fetchone() == (14,)
-        assert conn.execute("SELECT COUNT(*) FROM app_user").fetchone() == (7,)
+        assert conn.execute("SELECT COUNT(*) FROM org").fetchone() == (15,)
+        assert conn.execute("SELECT COUNT(*) FROM app_user").fetchone() == (8,)
     unknown = jinlin("seed", "--scale", "world", "--db", "sqlite://demo.sqlite3", cwd=tmp_path)
     assert unknown.returncode == 2 and "invalid choice" in unknown.stderr  # argparse's own usage error
 

@@ -164,7 +164,7 @@ async def test_nodes_accepts_100_ids_and_refuses_more(demo: Api) -> None:
 
 
 async def test_nodes_are_batched(demo: Api) -> None:
-    """14 orgs, 3 compounds and 6 people cost the same statements as one of each: the visibility checks of
+    """15 orgs, 3 compounds and 7 people cost the same statements as one of each: the visibility checks of
     all the people share one query for the viewer's roles, one for their memberships and one for ancestors."""
     orgs = [gid("Org", o.id) for o in await OrgRow.all()]
     compounds = [gid("Compound", c.id) for c in await CompoundRow.all()]
@@ -176,6 +176,7 @@ async def test_nodes_are_batched(demo: Api) -> None:
     assert all(small["nodes"]) and len(large["nodes"]) == len(orgs) + len(compounds) + len(others)
     # The district admin sees everyone with a membership below the district; nobody else.
     visible_users = [n for n in large["nodes"] if n and n["__typename"] == "User"]
-    assert {n["displayName"] for n in visible_users} == {"嘉莲街道管理员", "莲花北社区书记", "观远里支部书记", "陈党员"}
+    assert {n["displayName"] for n in visible_users} == {"嘉莲街道管理员", "莲花北社区书记", "观远里支部书记", "陈党员",
+                                                          "观远里物业管家"}
     assert many.count == few.count, (few.statements, many.statements)
     assert many.count == 6, many.statements  # roles, orgs, compounds, memberships, ancestors, users
