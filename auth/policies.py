@@ -196,10 +196,14 @@ async def can_manage_compound(viewer: Viewer, compound_id: int) -> bool:
     return compound is not None and await can_manage(viewer, compound.branch_id or compound.community_id)
 
 
-async def is_district_admin(viewer: Viewer) -> bool:
-    """ADMIN of a district org: the one who may see who wrote an anonymous opinion."""
+async def is_district_admin(viewer: Viewer, org_id: int) -> bool:
+    """ADMIN of the district an org belongs to (the org itself or its DISTRICT ancestor): the one who may see who
+    wrote an anonymous opinion owned there. Admins of other districts are not (an opinion may be handed to an org
+    anywhere, and its managers then see it)."""
     roles = await viewer.roles()
-    admin_of = [oid for oid, role in roles.items() if role is MemberRole.ADMIN]
+    if not roles:
+        return False
+    admin_of = [oid for oid in await _lineage(viewer, org_id) if roles.get(oid) is MemberRole.ADMIN]
     orgs = await viewer.loaders.org.load_many(admin_of)
     return any(org is not None and org.kind is OrgKind.DISTRICT for org in orgs)
 
@@ -253,21 +257,29 @@ async def can_see_order_phone(viewer: Viewer, order: object) -> bool:
 
 
 async def can_handle_opinion(viewer: Viewer, opinion: object) -> bool:
-    """Managers of the opinion's org or of its assignee (or above) assign, reply and close."""
+    """Managers of the opinion's org, of its assignee or of its compound's branch (or above) assign, reply and
+    close."""
+    if not viewer.authenticated or not await viewer.roles():
+        return False
     if await can_manage(viewer, opinion.org_id):  # type: ignore[attr-defined]
         return True
     assignee = opinion.assignee_id  # type: ignore[attr-defined]
-    return assignee is not None and await can_manage(viewer, assignee)
+    if assignee is not None and await can_manage(viewer, assignee):
+        return True
+    compound_id = opinion.compound_id  # type: ignore[attr-defined]
+    compound = await viewer.loaders.compound.load(compound_id) if compound_id is not None else None
+    return compound is not None and compound.branch_id is not None and await can_manage(viewer, compound.branch_id)
 
 
 async def can_see_opinion_author(viewer: Viewer, opinion: object) -> bool:
-    """Who raised it: the author; for an anonymous opinion nobody else but a district admin; otherwise its handlers."""
+    """Who raised it: the author; for an anonymous opinion nobody else but an admin of the district that owns it;
+    otherwise its handlers."""
     if not viewer.authenticated:
         return False
     if viewer.user_id is not None and viewer.user_id == opinion.author_id:  # type: ignore[attr-defined]
         return True
     if opinion.anonymous:  # type: ignore[attr-defined]
-        return await is_district_admin(viewer)
+        return await is_district_admin(viewer, opinion.org_id)  # type: ignore[attr-defined]
     return await can_handle_opinion(viewer, opinion)
 
 

@@ -298,6 +298,7 @@ def _resident_services(plan: _Plan, community: Org, branch: Org, compound: Compo
             plan.order_events.append(OrderEvent(id=len(plan.order_events) + 1, order_id=order_id, action=action,
                                                 status=step_status, actor_id=actor.id,
                                                 provider_id=team.id if action is not OrderAction.PLACED else None,
+                                                price_fen=3000 if action is OrderAction.DISPATCHED else None,
                                                 note=note, at=at))
         if cancelled:
             plan.order_events.append(OrderEvent(id=len(plan.order_events) + 1, order_id=order_id,

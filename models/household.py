@@ -5,6 +5,8 @@ Households are the voters of compound polls (one vote per household) and make a 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -59,17 +61,21 @@ async def get_many(*, household_ids: list[int]) -> dict[int, Household]:
 
 async def create(*, compound_id: int, unit: str, area_sqm: float) -> Household | None:
     """Add a household; None when the compound already has one with that unit."""
+    # The time as tortoise writes it (SQLite compares times as text): polls count the households registered
+    # before they closed.
     rows = await db.fetch(
-        "INSERT INTO household (compound_id, unit, area_sqm, created_at) VALUES (?, ?, ?, CURRENT_TIMESTAMP) "
-        "ON CONFLICT (compound_id, unit) DO NOTHING RETURNING id", [compound_id, unit, area_sqm])
+        "INSERT INTO household (compound_id, unit, area_sqm, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (compound_id, unit) DO NOTHING RETURNING id",
+        [compound_id, unit, area_sqm, db.utc(datetime.now(timezone.utc))])
     return await Household.get(id=rows[0]["id"]) if rows else None
 
 
 async def add_member(*, household_id: int, user_id: int) -> bool:
     """Let a user live in a household; False when they already do."""
     rows = await db.fetch(
-        "INSERT INTO household_member (household_id, user_id, created_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
-        "ON CONFLICT (household_id, user_id) DO NOTHING RETURNING id", [household_id, user_id])
+        "INSERT INTO household_member (household_id, user_id, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (household_id, user_id) DO NOTHING RETURNING id",
+        [household_id, user_id, db.utc(datetime.now(timezone.utc))])
     return bool(rows)
 
 

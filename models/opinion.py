@@ -21,7 +21,8 @@ from models.user import User
 
 
 class OpinionStatus(str, Enum):
-    """OPEN -> ASSIGNED -> REPLIED -> CLOSED (a reply may come before any assignment)."""
+    """OPEN -> ASSIGNED -> REPLIED -> CLOSED (a reply may come before any assignment, and a replied one may be
+    handed on and stays REPLIED)."""
 
     OPEN = "OPEN"
     ASSIGNED = "ASSIGNED"
@@ -108,10 +109,12 @@ class OpinionStats:
 
 
 def visible_sql(*, user_id: int | None, managed_org_ids: list[int], alias: str = "op") -> tuple[str, list]:
-    """SQL predicate: the author, and managers of the owning org or of the assignee (or above them)."""
+    """SQL predicate: the author, and managers of the owning org, of the assignee or of the compound's branch (or
+    above them)."""
     managed, params = db.in_list(managed_org_ids)
     sql = (f"({alias}.author_id = ? OR EXISTS (SELECT 1 FROM org_closure vc WHERE vc.ancestor_id IN {managed} "
-           f"AND (vc.descendant_id = {alias}.org_id OR vc.descendant_id = {alias}.assignee_id)))")
+           f"AND (vc.descendant_id = {alias}.org_id OR vc.descendant_id = {alias}.assignee_id "
+           f"OR vc.descendant_id = (SELECT vb.branch_id FROM compound vb WHERE vb.id = {alias}.compound_id))))")
     return sql, [user_id if user_id is not None else -1, *params]
 
 
@@ -141,7 +144,8 @@ def _filter(*, user_id: int | None, managed_org_ids: list[int], mine: bool, org_
         where, params = visible_sql(user_id=user_id, managed_org_ids=managed_org_ids)
     if org_id is not None:
         where += (" AND EXISTS (SELECT 1 FROM org_closure fc WHERE fc.ancestor_id = ? AND (fc.descendant_id = "
-                  "op.org_id OR fc.descendant_id = op.assignee_id))")
+                  "op.org_id OR fc.descendant_id = op.assignee_id OR fc.descendant_id = "
+                  "(SELECT fb.branch_id FROM compound fb WHERE fb.id = op.compound_id)))")
         params.append(org_id)
     if status is not None:
         where += " AND op.status = ?"
@@ -178,10 +182,11 @@ async def submit(*, text: str, category: ProjectCategory | None, compound_id: in
 
 
 async def assign(*, opinion_id: int, org_id: int) -> bool:
-    """Hand an open opinion to an org (again, if need be); False once it is closed."""
-    return await Opinion.filter(id=opinion_id, status__in=[OpinionStatus.OPEN, OpinionStatus.ASSIGNED,
-                                                          OpinionStatus.REPLIED]).update(
-        assignee_id=org_id, status=OpinionStatus.ASSIGNED) == 1
+    """Hand an opinion to an org (again, if need be): OPEN becomes ASSIGNED, a REPLIED one stays REPLIED; False once
+    it is closed."""
+    return await db.execute(
+        "UPDATE opinion SET assignee_id = ?, status = CASE WHEN status = 'OPEN' THEN 'ASSIGNED' ELSE status END "
+        "WHERE id = ? AND closed_at IS NULL", [org_id, opinion_id]) == 1
 
 
 async def reply(*, opinion_id: int, org_id: int, author_id: int, text: str) -> OpinionReply | None:

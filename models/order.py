@@ -119,6 +119,7 @@ class OrderEvent(Model):
         "jinlin.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
     provider_id = fields.IntField(null=True)
+    price_fen = fields.IntField(null=True)
     note = fields.TextField(null=True)
     at = fields.DatetimeField()
 
@@ -200,11 +201,12 @@ async def offering_count(*, managed_org_ids: list[int], approver_org_ids: list[i
 
 
 def visible_sql(*, user_id: int | None, managed_org_ids: list[int], alias: str = "o") -> tuple[str, list]:
-    """SQL predicate: the resident, managers of the order's community (or above), and managers of the provider it
-    is dispatched to."""
+    """SQL predicate: the resident, managers of the order's community or of its compound's branch (or above), and
+    managers of the provider it is dispatched to."""
     managed, params = db.in_list(managed_org_ids)
-    sql = (f"({alias}.resident_id = ? OR EXISTS (SELECT 1 FROM org_closure oc WHERE oc.descendant_id = "
-           f"{alias}.community_id AND oc.ancestor_id IN {managed}) OR EXISTS (SELECT 1 FROM org_closure op "
+    sql = (f"({alias}.resident_id = ? OR EXISTS (SELECT 1 FROM org_closure oc WHERE oc.ancestor_id IN {managed} "
+           f"AND (oc.descendant_id = {alias}.community_id OR oc.descendant_id = (SELECT ob.branch_id FROM compound "
+           f"ob WHERE ob.id = {alias}.compound_id))) OR EXISTS (SELECT 1 FROM org_closure op "
            f"WHERE op.descendant_id = {alias}.provider_id AND op.ancestor_id IN {managed}))")
     return sql, [user_id if user_id is not None else -1, *params, *params]
 
@@ -234,8 +236,10 @@ def _order_filter(*, user_id: int | None, managed_org_ids: list[int], mine: bool
     else:
         where, params = visible_sql(user_id=user_id, managed_org_ids=managed_org_ids)
     if org_id is not None:
+        # A compound lies in the subtree of its branch (when covered) and of its community and above.
         where += (" AND (o.provider_id = ? OR EXISTS (SELECT 1 FROM org_closure fc WHERE fc.ancestor_id = ? "
-                  "AND fc.descendant_id = o.community_id))")
+                  "AND (fc.descendant_id = o.community_id OR fc.descendant_id = "
+                  "(SELECT fb.branch_id FROM compound fb WHERE fb.id = o.compound_id))))")
         params += [org_id, org_id]
     if status:
         where += f" AND o.status IN ({db.placeholders(status)})"
@@ -282,7 +286,8 @@ class _Lost(Exception):
 
 async def transition(*, order_id: int, expected: tuple[OrderStatus, ...], to: OrderStatus, action: OrderAction,
                      actor_id: int, note: str | None = None, provider_id: int | None = None,
-                     event_provider_id: int | None = None, changes: dict[str, object] | None = None) -> bool:
+                     event_provider_id: int | None = None, event_price_fen: int | None = None,
+                     changes: dict[str, object] | None = None) -> bool:
     """Move an order from one of `expected` to `to` (only while dispatched to `provider_id`, when given) and append
     its event, atomically; False when the order was no longer in an expected state."""
     now = datetime.now(timezone.utc)
@@ -295,7 +300,7 @@ async def transition(*, order_id: int, expected: tuple[OrderStatus, ...], to: Or
                 raise _Lost()
             await OrderEvent.create(order_id=order_id, action=action, status=to, actor_id=actor_id,
                                     provider_id=event_provider_id if event_provider_id is not None else provider_id,
-                                    note=note, at=now)
+                                    price_fen=event_price_fen, note=note, at=now)
     except _Lost:
         return False
     return True

@@ -116,15 +116,21 @@ def quorum_met(*, tally: Tally, quorum_percent: int) -> bool:
     return tally.eligible_households > 0 and tally.voted_households * 100 >= quorum_percent * tally.eligible_households
 
 
+def centi_sqm(area: float) -> int:
+    """An area in whole hundredths of a square metre, the unit areas are recorded in: summed as floats, decimal areas
+    come out a hair off (0.01 + 0.01 + 0.45 = 0.47000000000000003), which must not break an exact tie."""
+    return round(area * 100)
+
+
 def winner(*, tally: Tally, rule: PollRule, quorum_percent: int) -> int | None:
     """The option holding more than half of the voting households (and, for DOUBLE_MAJORITY, more than half of
-    their floor area), when the quorum is met; None otherwise (no majority, or a tie)."""
+    their floor area, compared in 0.01 m²), when the quorum is met; None otherwise (no majority, or a tie)."""
     if not quorum_met(tally=tally, quorum_percent=quorum_percent):
         return None
     for option_id, (households, area) in tally.options.items():
         if households * 2 <= tally.voted_households:
             continue
-        if rule is PollRule.DOUBLE_MAJORITY and area * 2 <= tally.voted_area:
+        if rule is PollRule.DOUBLE_MAJORITY and centi_sqm(area) * 2 <= centi_sqm(tally.voted_area):
             continue
         return option_id
     return None
@@ -145,10 +151,11 @@ def is_over(poll: Poll, now: datetime | None = None) -> bool:
 
 
 def visible_sql(*, user_id: int | None, managed_org_ids: list[int], alias: str = "p") -> tuple[str, list]:
-    """SQL predicate: residents of the poll's compound, and managers of its branch (or community) and above."""
+    """SQL predicate: residents of the poll's compound once it is opened (drafts are the staff's), and managers of
+    its branch (or community) and above."""
     managed, params = db.in_list(managed_org_ids)
-    sql = (f"(EXISTS (SELECT 1 FROM household_member vm JOIN household vh ON vh.id = vm.household_id "
-           f"WHERE vm.user_id = ? AND vh.compound_id = {alias}.compound_id) "
+    sql = (f"(({alias}.status <> 'DRAFT' AND EXISTS (SELECT 1 FROM household_member vm JOIN household vh "
+           f"ON vh.id = vm.household_id WHERE vm.user_id = ? AND vh.compound_id = {alias}.compound_id)) "
            f"OR EXISTS (SELECT 1 FROM compound vc JOIN org_closure vo "
            f"ON vo.descendant_id = COALESCE(vc.branch_id, vc.community_id) "
            f"WHERE vc.id = {alias}.compound_id AND vo.ancestor_id IN {managed}))")
@@ -179,7 +186,15 @@ def _filter_sql(*, user_id: int | None, managed_org_ids: list[int], compound_id:
     if compound_id is not None:
         where += " AND p.compound_id = ?"
         params.append(compound_id)
-    if status is not None:
+    # The status as `Poll.status` shows it: an OPEN poll past its closing time is over, i.e. CLOSED.
+    now = db.utc(datetime.now(timezone.utc))
+    if status is PollStatus.OPEN:
+        where += " AND p.status = 'OPEN' AND (p.closes_at IS NULL OR p.closes_at > ?)"
+        params.append(now)
+    elif status is PollStatus.CLOSED:
+        where += " AND (p.status = 'CLOSED' OR (p.status = 'OPEN' AND p.closes_at <= ?))"
+        params.append(now)
+    elif status is not None:
         where += " AND p.status = ?"
         params.append(status.value)
     return where, params
@@ -231,11 +246,14 @@ async def options_of(*, poll_ids: list[int]) -> dict[int, list[PollOption]]:
 
 
 async def tallies(*, poll_ids: list[int]) -> dict[int, Tally]:
-    """Each poll's count in two statements: eligible households of its compound, and votes per option."""
+    """Each poll's count in two statements: eligible households of its compound (once voting has ended, those
+    registered by then, so that a final result stays final), and votes per option."""
     marks = db.placeholders(poll_ids)
     out = {pid: Tally() for pid in poll_ids}
     eligible = await db.fetch(
         f"SELECT p.id AS poll_id, COUNT(h.id) AS n FROM poll p LEFT JOIN household h ON h.compound_id = p.compound_id "
+        f"AND (p.closed_at IS NULL OR h.created_at <= p.closed_at) "
+        f"AND (p.closes_at IS NULL OR h.created_at <= p.closes_at) "
         f"WHERE p.id IN ({marks}) GROUP BY p.id", poll_ids)
     for row in eligible:
         out[row["poll_id"]].eligible_households = int(row["n"])
@@ -265,13 +283,16 @@ async def cast(*, poll_id: int, option_id: int, household_id: int, user_id: int)
     household is in its compound and the voter lives there; False when nothing was inserted (already voted, or one
     of those checks failed: the caller tells which)."""
     now = db.utc(datetime.now(timezone.utc))
+    # On PostgreSQL the poll row is share-locked: a vote racing closePoll waits for it and then sees it CLOSED, so
+    # no vote lands after the close (SQLite's write lock already serialises them).
+    lock = " FOR SHARE OF p" if db.is_postgres() else ""
     rows = await db.fetch(
         "INSERT INTO vote (poll_id, option_id, household_id, user_id, area_sqm, created_at) "
         "SELECT p.id, o.id, h.id, m.user_id, h.area_sqm, ? FROM poll p "
         "JOIN poll_option o ON o.poll_id = p.id JOIN household h ON h.compound_id = p.compound_id "
         "JOIN household_member m ON m.household_id = h.id "
         "WHERE p.id = ? AND o.id = ? AND h.id = ? AND m.user_id = ? AND p.status = 'OPEN' "
-        "AND (p.opens_at IS NULL OR p.opens_at <= ?) AND (p.closes_at IS NULL OR p.closes_at > ?) "
+        f"AND (p.opens_at IS NULL OR p.opens_at <= ?) AND (p.closes_at IS NULL OR p.closes_at > ?){lock} "
         "ON CONFLICT (poll_id, household_id) DO NOTHING RETURNING id",
         [now, poll_id, option_id, household_id, user_id, now, now])
     return bool(rows)

@@ -32,11 +32,13 @@ async def create_household(info: Info, input: CreateHouseholdInput) -> Household
     if not await policies.can_manage_compound(ctx.viewer, compound.id):
         raise forbidden(ctx.lang)
     unit = check_text(ctx, errors, "unit", input.unit, min_len=1, max_len=50)
-    if not math.isfinite(input.area_sqm) or not 0 < input.area_sqm <= MAX_AREA_SQM:
+    # Recorded to 0.01 m² (as on a property certificate), so that DOUBLE_MAJORITY compares exact sums.
+    area = round(input.area_sqm, 2) if math.isfinite(input.area_sqm) else math.nan
+    if not 0 < area <= MAX_AREA_SQM:
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["areaSqm"], "area_range", max=int(MAX_AREA_SQM)))
     if errors:
         return HouseholdPayload(errors=errors)
-    row = await household_model.create(compound_id=compound.id, unit=unit, area_sqm=float(input.area_sqm))
+    row = await household_model.create(compound_id=compound.id, unit=unit, area_sqm=float(area))
     if row is None:
         return HouseholdPayload(errors=[user_error(ctx.lang, ErrorCode.DUPLICATE, ["unit"], "household_exists")])
     audit_target(ctx, object_id=to_global_id("Household", row.id))

@@ -122,7 +122,8 @@ async def assign_opinion(info: Info, input: AssignOpinionInput) -> OpinionPayloa
 
 
 async def reply_opinion(info: Info, input: ReplyOpinionInput) -> OpinionPayload:
-    """Answer the resident (they see it under the opinion), on behalf of the assignee or the owning org."""
+    """Answer the resident (they see it under the opinion), on behalf of the assignee, the owning org or the
+    compound's branch: the first of them the replier manages."""
     ctx = info.context
     user_id = require_login(ctx)
     row, errors = await _handled(ctx, input.opinion_id)
@@ -131,8 +132,12 @@ async def reply_opinion(info: Info, input: ReplyOpinionInput) -> OpinionPayload:
     text = check_text(ctx, errors, "text", input.text, min_len=1, max_len=2000)
     if errors:
         return OpinionPayload(errors=errors)
-    on_behalf = row.assignee_id if row.assignee_id is not None and await policies.can_manage(
-        ctx.viewer, row.assignee_id) else row.org_id
+    on_behalf = row.org_id  # the assignee's, the owner's, else the compound branch's voice: whichever they manage
+    if row.assignee_id is not None and await policies.can_manage(ctx.viewer, row.assignee_id):
+        on_behalf = row.assignee_id
+    elif not await policies.can_manage(ctx.viewer, row.org_id) and row.compound_id is not None:
+        compound = await ctx.loaders.compound.load(row.compound_id)
+        on_behalf = compound.branch_id if compound and compound.branch_id else row.org_id
     if await opinion_model.reply(opinion_id=row.id, org_id=on_behalf, author_id=user_id, text=text) is None:
         return OpinionPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID_STATE, ["opinionId"],
                                                  "opinion_closed")])

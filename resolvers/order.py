@@ -220,7 +220,7 @@ async def dispatch_order(info: Info, input: DispatchOrderInput) -> OrderPayload:
         return _wrong_state(ctx, row)
     moved = await order_model.transition(order_id=row.id, expected=(OrderStatus.SUBMITTED,),
                                          to=OrderStatus.DISPATCHED, action=OrderAction.DISPATCHED, actor_id=user_id,
-                                         event_provider_id=provider.id,
+                                         event_provider_id=provider.id, event_price_fen=price,
                                          changes={"provider_id": provider.id, "price_fen": price})
     return await _after(ctx, row.id, moved)
 
@@ -312,11 +312,13 @@ async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
     resident = row.resident_id == user_id
     if not staff and not resident:
         raise forbidden(ctx.lang)
-    allowed = STAFF_CANCELS if staff else RESIDENT_CANCELS
-    reason = check_text(ctx, errors, "reason", input.reason, min_len=1 if staff and not resident else 0,
+    # Without a reason only the resident's rule applies (before ACCEPTED), also to staff cancelling their own order.
+    as_resident = resident and row.status in RESIDENT_CANCELS
+    reason = check_text(ctx, errors, "reason", input.reason, min_len=0 if as_resident or not staff else 1,
                         max_len=500) or None
     if errors:
         return OrderPayload(errors=errors)
+    allowed = STAFF_CANCELS if staff and reason else RESIDENT_CANCELS
     if row.status not in allowed:
         return _wrong_state(ctx, row)
     moved = await order_model.transition(order_id=row.id, expected=allowed, to=OrderStatus.CANCELLED,

@@ -51,7 +51,7 @@ class Household(Node):
 class CreateHouseholdInput:
     compound_id: strawberry.ID
     unit: str
-    area_sqm: float
+    area_sqm: float = strawberry.field(description="Floor area in m², above 0 and at most 10000; kept to 0.01.")
 
 
 @strawberry.input

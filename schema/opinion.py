@@ -42,7 +42,8 @@ class OpinionReply:
 
 
 @strawberry.type(description="An opinion or need of a resident. Visible to its author and to managers of the org "
-                             "that owns it (the compound's community) or of its assignee, and above them.")
+                             "that owns it (the compound's community), of its assignee or of the compound's branch, "
+                             "and above them; they handle it and see the author's phone.")
 class Opinion(Node):
     id: strawberry.ID
     text: str
@@ -82,7 +83,7 @@ class Opinion(Node):
         return Org.from_model(row) if row else None
 
     @strawberry.field(description="The resident who raised it. Null when anonymous, except for the author and the "
-                                  "district's admins.")
+                                  "admins of the district it belongs to.")
     async def author(self, info: Info) -> Annotated["User", strawberry.lazy("schema.user")] | None:
         from schema.user import User
 
@@ -90,7 +91,9 @@ class Opinion(Node):
                                                                                      self.model):
             return None
         row = await info.context.loaders.user.load(self.model.author_id)
-        return User.from_model(row) if row else None
+        # Those handling it call the resident back.
+        reveal = await policies.can_handle_opinion(info.context.viewer, self.model)
+        return User.from_model(row, phone_revealed=reveal) if row else None
 
     @strawberry.field(description="An unregistered caller's phone, for the staff handling it (null otherwise).")
     async def contact_phone(self, info: Info) -> str | None:
@@ -122,8 +125,8 @@ class OpinionStats:
 @strawberry.input(description="Filter for the opinion list.")
 class OpinionFilter:
     mine: bool = strawberry.field(default=False, description="Only those the viewer submitted.")
-    org_id: strawberry.ID | None = strawberry.field(default=None, description="Owned by or assigned to this org's "
-                                                                              "subtree.")
+    org_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Owned by, assigned to, or about a compound of a branch in this org's subtree.")
     status: OpinionStatus | None = None
 
 

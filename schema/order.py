@@ -60,13 +60,14 @@ class OrderEvent:
     note: str | None = strawberry.field(description="A decline's or cancellation's reason, a completion note, the "
                                                     "resident's comment.")
     at: datetime
+    price_fen: int | None = strawberry.field(description="The price agreed by a dispatch (kept after a decline).")
     actor_id: strawberry.Private[int | None]
     provider_id: strawberry.Private[int | None]
 
     @classmethod
     def from_model(cls, e: order_model.OrderEvent) -> OrderEvent:
-        return cls(action=e.action, status=e.status, note=e.note, at=e.at, actor_id=e.actor_id,
-                   provider_id=e.provider_id)
+        return cls(action=e.action, status=e.status, note=e.note, at=e.at, price_fen=e.price_fen,
+                   actor_id=e.actor_id, provider_id=e.provider_id)
 
     @strawberry.field(description="Who did it (phone masked unless the viewer may see it).")
     async def actor(self, info: Info) -> Annotated["User", strawberry.lazy("schema.user")] | None:
@@ -86,7 +87,7 @@ class OrderEvent:
 
 
 @strawberry.type(description="A resident's order. Visible to the resident, managers of the compound's community "
-                             "(and above), and managers of the provider it is dispatched to.")
+                             "or branch (and above), and managers of the provider it is dispatched to.")
 class Order(Node):
     id: strawberry.ID
     status: OrderStatus

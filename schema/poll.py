@@ -26,7 +26,7 @@ class PollOption:
     id: strawberry.ID
     label: str
     household_votes: int
-    area_sqm: float
+    area_sqm: float = strawberry.field(description="Floor area of the households that chose it, in m² to 0.01.")
 
 
 @strawberry.type(description="A vote of a compound's households, one vote per household. Visible to the compound's "
@@ -76,10 +76,11 @@ class Poll(Node):
         for option in await info.context.loaders.poll_options.load(self.pk):
             households, area = tally.options.get(option.id, (0, 0.0)) if tally else (0, 0.0)
             out.append(PollOption(id=strawberry.ID(to_global_id("PollOption", option.id)), label=option.label,
-                                  household_votes=households, area_sqm=area))
+                                  household_votes=households, area_sqm=round(area, 2)))
         return out
 
-    @strawberry.field(description="Households of the compound (each may vote once).")
+    @strawberry.field(description="Households of the compound (each may vote once); once voting has ended, those "
+                                  "registered by then, so that the result stays final.")
     async def eligible_households(self, info: Info) -> int:
         return (await info.context.loaders.poll_tally.load(self.pk)).eligible_households
 
@@ -115,7 +116,8 @@ class Poll(Node):
 @strawberry.input(description="Filter for the poll list.")
 class PollFilter:
     compound_id: strawberry.ID | None = None
-    status: PollStatus | None = None
+    status: PollStatus | None = strawberry.field(default=None, description="As `Poll.status` reads: OPEN leaves out "
+                                                 "polls past `closesAt`, CLOSED includes them.")
 
 
 @strawberry.input(description="A DRAFT poll for a compound: 2-20 options, quorum 1-100 percent of households.")
