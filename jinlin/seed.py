@@ -357,7 +357,6 @@ def _siming(plan: _Plan) -> None:
         communities.append(plan.org(f"{street.name[:-2]}第{len(communities) + 1}社区", OrgKind.COMMUNITY_COMMITTEE,
                                     street))
     branches: list[Org] = list(base["branches"])  # type: ignore[arg-type]
-    compounds_by_branch: dict[int, int] = {b.id: 1 for b in branches}
     red_so_far = sum(1 for c in plan.compounds if c.has_red_committee)
     # 696 branches cover all 760 compounds: 632 branches cover one compound, 64 cover two.
     new_branches = SIMING_BRANCHES - len(branches)

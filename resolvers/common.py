@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from models import compound as compound_model
 from models import org as org_model
 from schema.errors import ErrorCode, UserError, unauthenticated, user_error
 from schema.relay import pk_of
@@ -73,3 +74,16 @@ async def load_org(ctx: Context, errors: list[UserError], field: str, global_id:
     elif ctx.audit.org_id is None:
         ctx.audit.org_id = org.id
     return org
+
+
+async def load_compound(ctx: Context, errors: list[UserError], field: str, global_id: str | None
+                        ) -> compound_model.Compound | None:
+    """The compound behind a global id through the request's loader, or NOT_FOUND on `field`; the audit row notes
+    the org that looks after it (its branch, else its community)."""
+    pk = pk_of(global_id, "Compound")
+    compound = await ctx.loaders.compound.load(pk) if pk is not None else None
+    if compound is None:
+        errors.append(user_error(ctx.lang, ErrorCode.NOT_FOUND, [field], "not_found"))
+    elif ctx.audit.org_id is None:
+        ctx.audit.org_id = compound.branch_id or compound.community_id
+    return compound

@@ -9,7 +9,7 @@ import strawberry
 from auth import policies
 from models import household as household_model
 from models import user as user_model
-from resolvers.common import audit_target, check_phone, check_text, require_login
+from resolvers.common import audit_target, check_phone, check_text, load_compound, require_login
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.household import AddHouseholdMemberInput, CreateHouseholdInput, Household, HouseholdPayload
@@ -24,11 +24,9 @@ async def create_household(info: Info, input: CreateHouseholdInput) -> Household
     ctx = info.context
     require_login(ctx)
     errors: list[UserError] = []
-    pk = pk_of(input.compound_id, "Compound")
-    compound = await ctx.loaders.compound.load(pk) if pk else None
+    compound = await load_compound(ctx, errors, "compoundId", input.compound_id)
     if compound is None:
-        return HouseholdPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["compoundId"], "not_found")])
-    audit_target(ctx, org_id=compound.branch_id or compound.community_id)
+        return HouseholdPayload(errors=errors)
     if not await policies.can_manage_compound(ctx.viewer, compound.id):
         raise forbidden(ctx.lang)
     unit = check_text(ctx, errors, "unit", input.unit, min_len=1, max_len=50)

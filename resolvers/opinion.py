@@ -8,7 +8,7 @@ from auth import policies
 from models import opinion as opinion_model
 from models import user as user_model
 from models.opinion import OpinionChannel
-from resolvers.common import audit_target, check_phone, check_text, load_org, require_login
+from resolvers.common import audit_target, check_phone, check_text, load_compound, load_org, require_login
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.opinion import (
@@ -44,10 +44,7 @@ async def submit_opinion(info: Info, input: SubmitOpinionInput) -> OpinionPayloa
     text = check_text(ctx, errors, "text", input.text, min_len=1, max_len=2000)
     compound = None
     if input.compound_id is not None:
-        pk = pk_of(input.compound_id, "Compound")
-        compound = await ctx.loaders.compound.load(pk) if pk else None
-        if compound is None:
-            errors.append(user_error(ctx.lang, ErrorCode.NOT_FOUND, ["compoundId"], "not_found"))
+        compound = await load_compound(ctx, errors, "compoundId", input.compound_id)
     org = await load_org(ctx, errors, "orgId", input.org_id) if input.org_id is not None else None
     if errors:
         return OpinionPayload(errors=errors)

@@ -15,7 +15,7 @@ from models import household as household_model
 from models import order as order_model
 from models.enums import OrgKind
 from models.order import OrderAction, OrderStatus
-from resolvers.common import audit_target, check_range, check_text, load_org, require_login
+from resolvers.common import audit_target, check_range, check_text, load_compound, load_org, require_login
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.order import (
@@ -142,10 +142,9 @@ async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
     ctx = info.context
     user_id = require_login(ctx)
     errors: list[UserError] = []
-    compound_pk = pk_of(input.compound_id, "Compound")
-    compound = await ctx.loaders.compound.load(compound_pk) if compound_pk else None
+    compound = await load_compound(ctx, errors, "compoundId", input.compound_id)
     if compound is None:
-        return OrderPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["compoundId"], "not_found")])
+        return OrderPayload(errors=errors)
     audit_target(ctx, org_id=compound.community_id)
     if not await household_model.lives_in(user_id=user_id, compound_id=compound.id):
         return OrderPayload(errors=[user_error(ctx.lang, ErrorCode.INVALID, ["compoundId"], "not_resident")])

@@ -10,7 +10,6 @@ from models import user as user_model
 from models.enums import PARENT_KINDS, MemberRole
 from models.enums import OrgKind as OrgKindModel
 from resolvers.common import check_text, load_org, require_login
-from schema.enums import OrgKind
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.org import (
     Org, OrgFilter, OrgPayload, PairPartnerInput, PairPartnerPayload, UnpairPartnerInput, UpdateOrgInput,

@@ -8,7 +8,7 @@ from auth import policies
 from models import household as household_model
 from models import poll as poll_model
 from models.poll import PollStatus
-from resolvers.common import audit_target, check_range, check_text, require_login
+from resolvers.common import audit_target, check_range, check_text, load_compound, require_login
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.poll import CastVoteInput, ClosePollInput, CreatePollInput, OpenPollInput, Poll, PollFilter, PollPayload
@@ -39,11 +39,9 @@ async def create_poll(info: Info, input: CreatePollInput) -> PollPayload:
     ctx = info.context
     user_id = require_login(ctx)
     errors: list[UserError] = []
-    pk = pk_of(input.compound_id, "Compound")
-    compound = await ctx.loaders.compound.load(pk) if pk else None
+    compound = await load_compound(ctx, errors, "compoundId", input.compound_id)
     if compound is None:
-        return PollPayload(errors=[user_error(ctx.lang, ErrorCode.NOT_FOUND, ["compoundId"], "not_found")])
-    audit_target(ctx, org_id=compound.branch_id or compound.community_id)
+        return PollPayload(errors=errors)
     if not await policies.can_manage_compound(ctx.viewer, compound.id):
         raise forbidden(ctx.lang)
     title = check_text(ctx, errors, "title", input.title, min_len=1, max_len=100)
