@@ -4,6 +4,7 @@ the real ASGI app over httpx, demo data with tokens, and an SQL statement counte
 from __future__ import annotations
 
 import logging
+from collections import Counter
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -217,3 +218,21 @@ async def org_id(name: str) -> str:
     from models.org import Org
 
     return gid("Org", (await Org.get(name=name)).id)
+
+
+def outcome(body: dict, field: str) -> str:
+    """How a call ended: OK, the payload's error codes (with fields), or the top-level error code."""
+    if "errors" in body:
+        assert body["data"] is None, body
+        return body["errors"][0]["extensions"]["code"]
+    errors = body["data"][field]["errors"]
+    return " ".join(f"{e['code']}:{'.'.join(e['field'] or [])}" for e in errors) or "OK"
+
+
+def outcomes(bodies: list[dict], field: str) -> Counter:
+    """How racing calls ended: OK, or their payload error codes; a top-level error (a masked fault) fails the test."""
+    seen: Counter = Counter()
+    for body in bodies:
+        assert "errors" not in body, body
+        seen["+".join(e["code"] for e in body["data"][field]["errors"]) or "OK"] += 1
+    return seen

@@ -19,7 +19,7 @@ from models.duty import local_today
 from models.enums import MemberRole, OrgKind
 from models.org import Org as OrgRow
 from schema.relay import encode_cursor, encode_pair_cursor
-from tests.conftest import Api, count_sql, gid, org_id
+from tests.conftest import Api, count_sql, gid, org_id, outcomes
 from tests.test_project import person, pk
 
 DISTRICT, STREET, COMMUNITY, BRANCH = "思明区", "嘉莲街道", "莲花北社区", "观远里小区党支部"
@@ -829,15 +829,6 @@ async def test_a_roster_screen_costs_the_same_for_a_short_and_a_long_page(demo: 
 
 
 # --- concurrency (SQLite and PostgreSQL) ------------------------------------------------------------------------
-
-
-def outcomes(bodies: list[dict], field: str) -> Counter:
-    """How the calls ended: OK, or the payload's error codes; a top-level error (a 500 or a masked fault) fails."""
-    seen: Counter = Counter()
-    for body in bodies:
-        assert "errors" not in body, body
-        seen["+".join(e["code"] for e in body["data"][field]["errors"]) or "OK"] += 1
-    return seen
 
 
 async def test_concurrent_rosters_of_two_centres_sharing_units(demo: Api) -> None:

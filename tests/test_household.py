@@ -17,7 +17,7 @@ from models.enums import MemberRole
 from models.household import Household as HouseholdRow
 from models.household import HouseholdMember as MemberRow
 from models.org import Org as OrgRow
-from tests.conftest import Api, gid
+from tests.conftest import Api, gid, outcome
 from tests.test_project import person, pk
 
 DISTRICT, STREET, COMMUNITY, BRANCH = "思明区", "嘉莲街道", "莲花北社区", "观远里小区党支部"
@@ -78,15 +78,6 @@ async def staff(demo: Api) -> None:
     await person(demo, COMMUNITY_STAFF, "莲花北社区干事", (COMMUNITY, MemberRole.STAFF))
     await person(demo, STREET_STAFF, "嘉莲街道干事", (STREET, MemberRole.STAFF))
     await person(demo, HAILONG_STAFF, "海龙支部委员", (HAILONG_BRANCH, MemberRole.STAFF))
-
-
-def outcome(body: dict, field: str) -> str:
-    """How a call ended: OK, the payload's error codes (with fields), or the top-level error code."""
-    if "errors" in body:
-        assert body["data"] is None, body
-        return body["errors"][0]["extensions"]["code"]
-    errors = body["data"][field]["errors"]
-    return " ".join(f"{e['code']}:{'.'.join(e['field'] or [])}" for e in errors) or "OK"
 
 
 async def household_gid(unit: str, compound: str = GUANYUANLI) -> str:

@@ -28,7 +28,7 @@ from models.poll import Poll as PollRow
 from models.poll import PollOption as OptionRow
 from models.poll import PollRule, PollStatus, Tally
 from models.poll import Vote as VoteRow
-from tests.conftest import Api, count_sql, gid
+from tests.conftest import Api, count_sql, gid, outcome
 from tests.test_project import person, pk
 
 STREET, COMMUNITY, BRANCH, HAILONG_BRANCH = "嘉莲街道", "莲花北社区", "观远里小区党支部", "海龙小区党支部"
@@ -109,15 +109,6 @@ query($id: ID!) { node(id: $id) { __typename ... on Poll { title compound { name
 def soon(hours: float) -> datetime:
     """Now plus some hours (minus for the past), UTC."""
     return datetime.now(timezone.utc) + timedelta(hours=hours)
-
-
-def outcome(body: dict, field: str) -> str:
-    """How a call ended: OK, the payload's error codes (with fields), or the top-level error code."""
-    if "errors" in body:
-        assert body["data"] is None, body
-        return body["errors"][0]["extensions"]["code"]
-    errors = body["data"][field]["errors"]
-    return " ".join(f"{e['code']}:{'.'.join(e['field'] or [])}" for e in errors) or "OK"
 
 
 def outcomes(bodies: list[dict], field: str = "castVote") -> Counter:
