@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -9,16 +10,21 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from cross_web import HTTPException
+from strawberry.http import GraphQLRequestData
 from tortoise.contrib.starlette import RegisterTortoise
 
 from auth.middleware import AuthMiddleware
 from jinlin import settings as settings_module
 from jinlin.db import tortoise_config
+from jinlin.http_cache import HttpCache
+from models import persisted_query
 from jinlin.settings import Settings
 from schema import context as context_module
 from schema.context import Context
@@ -34,9 +40,39 @@ class GraphQLView(GraphQL):
         super().__init__(
             build_schema(settings),
             graphql_ide=None if settings.production else "graphiql",
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only (strawberry refuses mutations over GET): persisted queries
         )
         self.settings = settings
+
+    def should_render_graphql_ide(self, request: object) -> bool:
+        """GraphiQL for a browser opening /graphql, never for a GET carrying an operation (a persisted query)."""
+        params = request.query_params  # type: ignore[attr-defined]
+        return super().should_render_graphql_ide(request) and params.get("extensions") is None  # type: ignore
+
+    async def parse_http_body(self, request_adapter: object) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """strawberry's parsing, then Apollo's automatic persisted queries: a hash alone runs the document
+        registered under it; a hash with its document registers it (after checking the hash)."""
+        data = await super().parse_http_body(request_adapter)  # type: ignore[arg-type]
+        if request_adapter.method == "GET" and (  # type: ignore[attr-defined]
+                isinstance(data, list) or (data.extensions or {}).get("persistedQuery") is None):
+            raise HTTPException(400, "GET is only for persisted queries; POST the document")
+        if isinstance(data, list):
+            return [await _persisted(item) for item in data]
+        return await _persisted(data)
+
+    async def run(self, request: Request | WebSocket, context: object = None, root_value: object = None
+                  ) -> Response | WebSocket:
+        """Answer an unknown persisted-query hash the way Apollo's link expects: 200 and PERSISTED_QUERY_NOT_FOUND,
+        after which the client sends the document along."""
+        from strawberry.types.unset import UNSET
+
+        try:
+            return await super().run(request, UNSET if context is None else context,  # type: ignore[arg-type]
+                                     UNSET if root_value is None else root_value)
+        except _PersistedQueryNotFound:
+            return Response(self.encode_json({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
+                "code": "PERSISTED_QUERY_NOT_FOUND"}}]}), media_type="application/json",
+                headers={"Cache-Control": "no-store"})
 
     def encode_json(self, data: object) -> bytes:
         """Compact UTF-8 JSON: Chinese text as itself (3 bytes a character, not a 6-byte escape)."""
@@ -46,6 +82,32 @@ class GraphQLView(GraphQL):
         state = request.scope.get("state", {})
         return context_module.build(request, response if isinstance(response, Response) else None,
                                     self.settings, state.get("user_id"), state.get("token_error", False))
+
+
+class _PersistedQueryNotFound(Exception):
+    """The hash names no registered document."""
+
+
+async def _persisted(data: GraphQLRequestData) -> GraphQLRequestData:
+    """Resolve or register the request's persisted query (extensions.persistedQuery, version 1)."""
+    extension = (data.extensions or {}).get("persistedQuery")
+    if extension is None:
+        return data
+    sha256 = extension.get("sha256Hash") if isinstance(extension, dict) else None
+    if extension.get("version", 1) != 1 if isinstance(extension, dict) else True:
+        raise HTTPException(400, "Unsupported persisted query version")
+    if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise HTTPException(400, "persistedQuery.sha256Hash must be a lowercase hex SHA-256")
+    if data.query is None:
+        query = await persisted_query.get(sha256=sha256)
+        if query is None:
+            raise _PersistedQueryNotFound()
+        data.query = query
+        return data
+    if hashlib.sha256(data.query.encode()).hexdigest() != sha256:
+        raise HTTPException(400, "provided sha does not match query")
+    await persisted_query.put(sha256=sha256, query=data.query)
+    return data
 
 
 async def healthz(_request: Request) -> Response:
@@ -68,6 +130,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     view = GraphQLView(settings)
     return Starlette(
         routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
-        middleware=[Middleware(AuthMiddleware, settings=settings)],
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024),
+                    Middleware(HttpCache, path="/graphql", public_max_age=settings.cache_max_age),
+                    Middleware(AuthMiddleware, settings=settings)],
         lifespan=lifespan,
     )

@@ -37,6 +37,7 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 30
     max_tokens: int = 4000
+    cache_max_age: int = 60
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -134,4 +135,7 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
         key = _dev_secret(url)
     if len(key.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"JINLIN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
-    return Settings(db_url=url, secret_key=key, env=env)
+    raw_age = environ.get("JINLIN_CACHE_MAX_AGE", "60").strip() or "60"
+    if not (raw_age.isascii() and raw_age.isdigit()):  # str.isdigit alone lets "²" through to int() (ValueError)
+        raise SettingsError(f"JINLIN_CACHE_MAX_AGE must be a whole number of seconds, not {raw_age!r}")
+    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age))

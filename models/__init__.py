@@ -16,4 +16,5 @@ MODEL_MODULES: list[str] = [
     "models.order",
     "models.opinion",
     "models.poll",
+    "models.persisted_query",
 ]

@@ -59,11 +59,11 @@ async def test_development_serves_graphiql(client: httpx.AsyncClient) -> None:
 
 
 async def test_get_queries_are_refused(client: httpx.AsyncClient) -> None:
-    """The contract allows GET only for persisted queries (not built yet): a plain GET query is refused."""
+    """The contract allows GET only for persisted queries: a plain GET query is refused."""
     for query in (TYPENAME, "mutation { logout(input: {refreshToken: \"x\"}) { errors { code } } }"):
         response = await client.get("/graphql", params={"query": query}, headers={"Accept": "application/json"})
         assert response.status_code == 400, response.text
-        assert "not allowed when using GET" in response.text
+        assert "GET is only for persisted queries" in response.text
         assert "__typename" not in response.text and "Query" not in response.text
 
 
