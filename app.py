@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from cross_web import HTTPException  # strawberry's own HTTP error type (its views raise it too)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -16,7 +17,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from cross_web import HTTPException
 from strawberry.http import GraphQLRequestData
 from tortoise.contrib.starlette import RegisterTortoise
 
@@ -24,8 +24,9 @@ from auth.middleware import AuthMiddleware
 from jinlin import settings as settings_module
 from jinlin.db import tortoise_config
 from jinlin.http_cache import HttpCache
-from models import persisted_query
+from jinlin.idempotency import Idempotency
 from jinlin.settings import Settings
+from models import persisted_query
 from schema import context as context_module
 from schema.context import Context
 from schema.root import build_schema
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
                     Middleware(HttpCache, path="/graphql", public_max_age=settings.cache_max_age),
-                    Middleware(AuthMiddleware, settings=settings)],
+                    Middleware(AuthMiddleware, settings=settings),
+                    Middleware(Idempotency, path="/graphql")],
         lifespan=lifespan,
     )

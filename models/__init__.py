@@ -17,4 +17,5 @@ MODEL_MODULES: list[str] = [
     "models.opinion",
     "models.poll",
     "models.persisted_query",
+    "models.idempotency",
 ]

@@ -30,4 +30,4 @@ async def get(*, sha256: str) -> str | None:
 async def put(*, sha256: str, query: str) -> None:
     """Register a document (the caller has checked that the hash matches); registering twice is harmless."""
     await db.fetch("INSERT INTO persisted_query (sha256, query, created_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
-                   "RETURNING sha256", [sha256, query])
+                   "ON CONFLICT (sha256) DO NOTHING RETURNING sha256", [sha256, query])

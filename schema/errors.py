@@ -141,6 +141,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                            "You live in several households here; choose the one you vote for"),
     "already_voted": ("您家已投过票", "Your household has already voted"),
     "poll_not_open": ("投票未开放或已结束", "The poll is not open"),
+    "idempotency_key_invalid": ("Idempotency-Key 须为 1–{max} 个可打印字符",
+                                "Idempotency-Key must be 1 to {max} printable characters"),
+    "idempotency_key_reused": ("该 Idempotency-Key 已用于另一个请求", "This Idempotency-Key was used for another request"),
+    "idempotency_key_pending": ("相同的请求仍在处理中，请稍后重试", "The same request is still being processed; retry shortly"),
     "bad_cursor": ("分页游标无效", "Invalid pagination cursor"),
     "bad_id": ("ID 无效", "Invalid ID"),
 }
