@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cross_web import HTTPException  # strawberry's own HTTP error type (its views raise it too)
+from graphql import GraphQLError, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -57,9 +58,10 @@ class GraphQLView(GraphQL):
         if request_adapter.method == "GET" and (  # type: ignore[attr-defined]
                 isinstance(data, list) or (data.extensions or {}).get("persistedQuery") is None):
             raise HTTPException(400, "GET is only for persisted queries; POST the document")
+        method = request_adapter.method  # type: ignore[attr-defined]
         if isinstance(data, list):
-            return [await _persisted(item) for item in data]
-        return await _persisted(data)
+            return [await _persisted(item, method) for item in data]
+        return await _persisted(data, method)
 
     async def run(self, request: Request | WebSocket, context: object = None, root_value: object = None
                   ) -> Response | WebSocket:
@@ -89,13 +91,20 @@ class _PersistedQueryNotFound(Exception):
     """The hash names no registered document."""
 
 
-async def _persisted(data: GraphQLRequestData) -> GraphQLRequestData:
-    """Resolve or register the request's persisted query (extensions.persistedQuery, version 1)."""
+# The longest document the store takes: far above any screen's query, far below a denial of service.
+MAX_PERSISTED_LENGTH = 20_000
+
+
+async def _persisted(data: GraphQLRequestData, method: str) -> GraphQLRequestData:
+    """Resolve or register the request's persisted query (extensions.persistedQuery, version 1). Registration is
+    POST only (a GET never writes), and only of a document that parses and is not huge."""
     extension = (data.extensions or {}).get("persistedQuery")
     if extension is None:
         return data
-    sha256 = extension.get("sha256Hash") if isinstance(extension, dict) else None
-    if extension.get("version", 1) != 1 if isinstance(extension, dict) else True:
+    if not isinstance(extension, dict):
+        raise HTTPException(400, "extensions.persistedQuery must be an object")
+    sha256 = extension.get("sha256Hash")
+    if extension.get("version", 1) != 1:
         raise HTTPException(400, "Unsupported persisted query version")
     if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise HTTPException(400, "persistedQuery.sha256Hash must be a lowercase hex SHA-256")
@@ -107,8 +116,20 @@ async def _persisted(data: GraphQLRequestData) -> GraphQLRequestData:
         return data
     if hashlib.sha256(data.query.encode()).hexdigest() != sha256:
         raise HTTPException(400, "provided sha does not match query")
-    await persisted_query.put(sha256=sha256, query=data.query)
-    return data
+    if method == "GET":
+        raise HTTPException(400, "Register persisted queries with POST")
+    if len(data.query) <= MAX_PERSISTED_LENGTH and _parses(data.query):
+        await persisted_query.put(sha256=sha256, query=data.query)
+    return data  # a document that does not parse runs (and fails) without being stored
+
+
+def _parses(query: str) -> bool:
+    """Whether a document is syntactically GraphQL (only such documents are worth storing)."""
+    try:
+        parse(query)
+    except GraphQLError:
+        return False
+    return True
 
 
 async def healthz(_request: Request) -> Response:

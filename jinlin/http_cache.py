@@ -49,7 +49,8 @@ class HttpCache:
             headers["Cache-Control"] = ("private, no-store" if personal
                                         else f"public, max-age={self.public_max_age}")
             headers["Vary"] = "Authorization, Accept, Accept-Language, Accept-Encoding"
-            if etag in _etags(request.get("if-none-match", "")):
+            wanted = _etags(request.get("if-none-match", ""))
+            if etag in wanted or "W/*" in wanted:
                 for name in ("content-length", "content-type"):
                     if name in headers:
                         del headers[name]

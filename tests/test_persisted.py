@@ -211,7 +211,7 @@ async def test_hash_mismatch_is_refused(client: httpx.AsyncClient) -> None:
     ({"version": 2, "sha256Hash": sha256(TYPENAME)}, BAD_VERSION),
     ({"version": 0, "sha256Hash": sha256(TYPENAME)}, BAD_VERSION),
     ({"version": "1", "sha256Hash": sha256(TYPENAME)}, BAD_VERSION),
-    (sha256(TYPENAME), BAD_VERSION),  # not an object at all
+    (sha256(TYPENAME), "extensions.persistedQuery must be an object"),
 ], ids=["upper", "short", "long", "not-hex", "space", "number", "null", "missing", "v2", "v0", "v-string", "string"])
 async def test_malformed_hash_or_version_is_refused(client: httpx.AsyncClient, extension: object,
                                                     message: str) -> None:
@@ -257,7 +257,7 @@ async def test_persisted_mutation_runs_over_post_never_over_get(demo: Api) -> No
     refused(await get(demo.http, RENAME, rename("GET改名"), headers=admin), "mutations are not allowed when using GET")
     with_document = await demo.http.get("/graphql", headers=admin, params={
         "query": RENAME, "variables": compact(rename("GET改名")), "extensions": compact(persisted(RENAME))})
-    refused(with_document, "mutations are not allowed when using GET")
+    refused(with_document, "Register persisted queries with POST")  # a GET never writes to the store
     after_get = await name_over_get()
     assert after_get.json() == {"data": {"org": {"name": "莲花北"}}}
     assert etag(after_get) != etag(before)  # the answer changed, so its tag did
@@ -515,3 +515,33 @@ def test_cache_max_age_setting_must_be_a_whole_number(raw: str) -> None:
     with pytest.raises(SettingsError) as error:
         load(JINLIN_CACHE_MAX_AGE=raw)
     assert str(error.value) == f"JINLIN_CACHE_MAX_AGE must be a whole number of seconds, not {raw!r}"
+
+
+# --- what the store refuses to keep ---------------------------------------------------------------------------------
+
+
+async def test_a_get_never_registers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": TYPENAME, "extensions": compact(persisted(TYPENAME))},
+                                headers={"Accept": APOLLO_ACCEPT})
+    refused(response, "Register persisted queries with POST")
+    assert await stored() == {}
+    assert (await register(client, TYPENAME)).status_code == 200  # Apollo's retry goes over POST
+    assert await stored() == {sha256(TYPENAME): TYPENAME}
+
+
+async def test_broken_and_huge_documents_are_not_stored(client: httpx.AsyncClient) -> None:
+    broken = "{ nope"
+    body = (await register(client, broken)).json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    huge = "{ __typename }" + " " * 20_000
+    assert (await register(client, huge)).json() == {"data": {"__typename": "Query"}}
+    assert await stored() == {}
+    for document in (broken, huge):
+        assert (await get(client, document)).json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_if_none_match_star_revalidates_any_answer(client: httpx.AsyncClient) -> None:
+    await register(client, TYPENAME)
+    first = await get(client, TYPENAME)
+    again = await get(client, TYPENAME, headers={"If-None-Match": "*"})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag(first))
