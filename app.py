@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from cross_web import HTTPException  # strawberry's own HTTP error type (its views raise it too)
@@ -59,9 +59,10 @@ class GraphQLView(GraphQL):
                 isinstance(data, list) or (data.extensions or {}).get("persistedQuery") is None):
             raise HTTPException(400, "GET is only for persisted queries; POST the document")
         method = request_adapter.method  # type: ignore[attr-defined]
+        trusted = self.settings.trusted_documents
         if isinstance(data, list):
-            return [await _persisted(item, method) for item in data]
-        return await _persisted(data, method)
+            return [await _persisted(item, method, trusted) for item in data]
+        return await _persisted(data, method, trusted)
 
     async def run(self, request: Request | WebSocket, context: object = None, root_value: object = None
                   ) -> Response | WebSocket:
@@ -76,6 +77,10 @@ class GraphQLView(GraphQL):
             return Response(self.encode_json({"errors": [{"message": "PersistedQueryNotFound", "extensions": {
                 "code": "PERSISTED_QUERY_NOT_FOUND"}}]}), media_type="application/json",
                 headers={"Cache-Control": "no-store"})
+        except _NotTrusted:
+            return Response(self.encode_json({"errors": [{"message": "Only the app's registered operations run here",
+                                                          "extensions": {"code": "PERSISTED_QUERY_REQUIRED"}}]}),
+                            status_code=400, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     def encode_json(self, data: object) -> bytes:
         """Compact UTF-8 JSON: Chinese text as itself (3 bytes a character, not a 6-byte escape)."""
@@ -95,10 +100,17 @@ class _PersistedQueryNotFound(Exception):
 MAX_PERSISTED_LENGTH = 20_000
 
 
-async def _persisted(data: GraphQLRequestData, method: str) -> GraphQLRequestData:
+class _NotTrusted(Exception):
+    """Trusted-documents mode: the request is not one of the manifest's operations."""
+
+
+async def _persisted(data: GraphQLRequestData, method: str, trusted: Mapping[str, str] | None) -> GraphQLRequestData:
     """Resolve or register the request's persisted query (extensions.persistedQuery, version 1). Registration is
-    POST only (a GET never writes), and only of a document that parses and is not huge."""
+    POST only (a GET never writes), and only of a document that parses and is not huge. In trusted-documents mode
+    the manifest is the only source and nothing is registered."""
     extension = (data.extensions or {}).get("persistedQuery")
+    if trusted is not None:
+        return _trusted(data, extension, trusted)
     if extension is None:
         return data
     if not isinstance(extension, dict):
@@ -121,6 +133,23 @@ async def _persisted(data: GraphQLRequestData, method: str) -> GraphQLRequestDat
     if len(data.query) <= MAX_PERSISTED_LENGTH and _parses(data.query):
         await persisted_query.put(sha256=sha256, query=data.query)
     return data  # a document that does not parse runs (and fails) without being stored
+
+
+def _trusted(data: GraphQLRequestData, extension: object, trusted: Mapping[str, str]) -> GraphQLRequestData:
+    """Run only manifest documents: by hash, or a document whose hash is listed."""
+    sha256 = extension.get("sha256Hash") if isinstance(extension, dict) else None
+    if sha256 is None:
+        if data.query is not None and hashlib.sha256(data.query.encode()).hexdigest() in trusted:
+            return data
+        raise _NotTrusted()
+    document = trusted.get(sha256) if isinstance(sha256, str) else None
+    if document is None:
+        # Apollo's link answers NOT_FOUND by sending the document along; that retry is refused for good.
+        raise _PersistedQueryNotFound() if data.query is None else _NotTrusted()
+    if data.query is not None and data.query != document:
+        raise HTTPException(400, "provided sha does not match query")
+    data.query = document
+    return data
 
 
 def _parses(query: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import stat
@@ -38,6 +40,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 4000
     cache_max_age: int = 60
+    # Trusted-documents mode (JINLIN_PERSISTED_ONLY=1): hash -> document from the manifest; None runs any document.
+    trusted_documents: Mapping[str, str] | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -138,4 +142,31 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
     raw_age = environ.get("JINLIN_CACHE_MAX_AGE", "60").strip() or "60"
     if not (raw_age.isascii() and raw_age.isdigit()):  # str.isdigit alone lets "²" through to int() (ValueError)
         raise SettingsError(f"JINLIN_CACHE_MAX_AGE must be a whole number of seconds, not {raw_age!r}")
-    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age))
+    trusted = None
+    if environ.get("JINLIN_PERSISTED_ONLY", "").strip() in {"1", "true", "yes"}:
+        trusted = load_manifest(environ.get("JINLIN_PERSISTED_MANIFEST", "").strip())
+    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age), trusted_documents=trusted)
+
+
+def load_manifest(path: str) -> dict[str, str]:
+    """Read a persisted-document manifest as Apollo (`{"operations": [{"id", "body"}]}`) or graphql-codegen
+    (`{"<sha256>": "<document>"}`) writes it; every id must be the SHA-256 of its document."""
+    if not path:
+        raise SettingsError("JINLIN_PERSISTED_ONLY needs JINLIN_PERSISTED_MANIFEST (the manifest file)")
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError) as exc:
+        raise SettingsError(f"cannot read the persisted-query manifest {path}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("operations"), list):
+        pairs = [(op.get("id"), op.get("body")) for op in data["operations"] if isinstance(op, dict)]
+    elif isinstance(data, dict):
+        pairs = list(data.items())
+    else:
+        raise SettingsError(f"the persisted-query manifest {path} is neither Apollo's nor graphql-codegen's format")
+    documents: dict[str, str] = {}
+    for sha, body in pairs:
+        if not isinstance(sha, str) or not isinstance(body, str) or hashlib.sha256(body.encode()).hexdigest() != sha:
+            raise SettingsError(f"the persisted-query manifest {path} has an entry whose id is not its SHA-256")
+        documents[sha] = body
+    return documents

@@ -545,3 +545,55 @@ async def test_if_none_match_star_revalidates_any_answer(client: httpx.AsyncClie
     first = await get(client, TYPENAME)
     again = await get(client, TYPENAME, headers={"If-None-Match": "*"})
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag(first))
+
+
+# --- trusted documents (JINLIN_PERSISTED_ONLY) ----------------------------------------------------------------------
+
+LISTED = "query Listed { orgs(first: 1) { nodes { name } } }"
+
+
+def _manifests(tmp_path: Any) -> dict[str, Any]:
+    """The same one-operation manifest as Apollo's generator and as graphql-codegen's write it."""
+    apollo = tmp_path / "persisted-query-manifest.json"
+    apollo.write_text(json.dumps({"format": "apollo-persisted-query-manifest", "version": 1, "operations": [
+        {"id": sha256(LISTED), "name": "Listed", "type": "query", "body": LISTED}]}), encoding="utf-8")
+    codegen = tmp_path / "persisted-documents.json"
+    codegen.write_text(json.dumps({sha256(LISTED): LISTED}), encoding="utf-8")
+    return {"apollo": apollo, "codegen": codegen}
+
+
+def test_manifests_load_in_both_formats_and_are_checked(tmp_path: Any) -> None:
+    for path in _manifests(tmp_path).values():
+        assert settings_module.load_manifest(str(path)) == {sha256(LISTED): LISTED}
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({sha256(TYPENAME): LISTED}), encoding="utf-8")
+    for path, needle in ((str(wrong), "not its SHA-256"), (str(tmp_path / "missing.json"), "cannot read"),
+                         ("", "needs JINLIN_PERSISTED_MANIFEST")):
+        with pytest.raises(SettingsError, match=needle):
+            settings_module.load_manifest(path)
+    environ = {"JINLIN_SECRET_KEY": SECRET, "JINLIN_DB_URL": "sqlite://:memory:", "JINLIN_PERSISTED_ONLY": "1"}
+    with pytest.raises(SettingsError, match="needs JINLIN_PERSISTED_MANIFEST"):
+        settings_module.load(environ)
+    loaded = settings_module.load({**environ, "JINLIN_PERSISTED_MANIFEST": str(_manifests(tmp_path)["codegen"])})
+    assert loaded.trusted_documents == {sha256(LISTED): LISTED}
+    assert settings_module.load({**environ, "JINLIN_PERSISTED_ONLY": ""}).trusted_documents is None
+
+
+async def test_trusted_documents_mode_runs_only_the_manifest(database: None, tmp_path: Any) -> None:
+    trusted = settings_module.load_manifest(str(_manifests(tmp_path)["apollo"]))
+    app = create_app(make_settings(trusted_documents=trusted), init_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        expected = {"data": {"orgs": {"nodes": []}}}
+        assert (await get(http, LISTED)).json() == expected  # by hash, over GET
+        assert (await post_hash(http, LISTED)).json() == expected  # by hash, over POST
+        assert (await http.post("/graphql", json={"query": LISTED})).json() == expected  # a listed document
+        assert (await register(http, LISTED)).json() == expected
+        unknown = await get(http, TYPENAME)
+        assert unknown.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        for attempt in (await http.post("/graphql", json={"query": TYPENAME}), await register(http, TYPENAME)):
+            assert attempt.status_code == 400
+            assert attempt.json() == {"errors": [{"message": "Only the app's registered operations run here",
+                                                  "extensions": {"code": "PERSISTED_QUERY_REQUIRED"}}]}
+        mismatch = await http.post("/graphql", json={"query": TYPENAME, "extensions": persisted(LISTED)})
+        assert mismatch.status_code == 400
+    assert await stored() == {}  # the manifest is the only source: nothing is registered
