@@ -47,7 +47,7 @@ class Idempotency:
         while True:
             claim = await idempotency.claim(user_id=user_id, key=key, request_hash=request_hash)
             if claim.mine:
-                await self._run(scope, body, send, user_id=user_id, key=key)
+                await self._run(scope, body, send, user_id=user_id, key=key, claim_id=claim.claim_id)
                 return
             if not claim.request_hash:
                 continue  # the first request gave the key back just now: claim it again
@@ -63,7 +63,8 @@ class Idempotency:
             await asyncio.sleep(0.05)
             waited += 0.05
 
-    async def _run(self, scope: Scope, body: bytes, send: Send, *, user_id: int, key: str) -> None:
+    async def _run(self, scope: Scope, body: bytes, send: Send, *, user_id: int, key: str,
+                   claim_id: int | None) -> None:
         """Run the request that claimed the key; keep its answer when it is a GraphQL answer, else free the key."""
         sent_body = False
 
@@ -90,9 +91,10 @@ class Idempotency:
         finally:
             answer = b"".join(chunks)
             if _replayable(status, answer):
-                await idempotency.finish(user_id=user_id, key=key, status_code=status, response=answer.decode())
+                await idempotency.finish(user_id=user_id, key=key, status_code=status, response=answer.decode(),
+                                         claim_id=claim_id)
             else:
-                await idempotency.release(user_id=user_id, key=key)
+                await idempotency.release(user_id=user_id, key=key, claim_id=claim_id)
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -40,6 +40,7 @@ class Claim:
 
     mine: bool
     request_hash: str = ""
+    claim_id: int | None = None
     status_code: int | None = None
     response: str | None = None
 
@@ -55,18 +56,26 @@ async def claim(*, user_id: int, key: str, request_hash: str) -> Claim:
         "INSERT INTO idempotency_key (user_id, key, request_hash, created_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (user_id, key) DO NOTHING RETURNING id", [user_id, key, request_hash, db.utc(now)])
     if rows:
-        return Claim(mine=True, request_hash=request_hash)
+        return Claim(mine=True, request_hash=request_hash, claim_id=rows[0]["id"])
     row = await IdempotencyKey.get_or_none(user_id=user_id, key=key)
     if row is None:  # released meanwhile (the first request failed): the caller may try once more
         return Claim(mine=False)
     return Claim(mine=False, request_hash=row.request_hash, status_code=row.status_code, response=row.response)
 
 
-async def finish(*, user_id: int, key: str, status_code: int, response: str) -> None:
-    """Store the answer of a claimed key, for the retries."""
-    await IdempotencyKey.filter(user_id=user_id, key=key).update(status_code=status_code, response=response)
+async def finish(*, user_id: int, key: str, status_code: int, response: str, claim_id: int | None = None) -> None:
+    """Store the answer of a claimed key, for the retries; with `claim_id`, only while that claim still holds the key
+    (a request so slow that its claim was taken over must not overwrite the newer one)."""
+    query = IdempotencyKey.filter(user_id=user_id, key=key)
+    if claim_id is not None:
+        query = query.filter(id=claim_id)
+    await query.update(status_code=status_code, response=response)
 
 
-async def release(*, user_id: int, key: str) -> None:
-    """Give a key back when its request did not get an answer worth replaying (a server or protocol error)."""
-    await IdempotencyKey.filter(user_id=user_id, key=key, response=None).delete()
+async def release(*, user_id: int, key: str, claim_id: int | None = None) -> None:
+    """Give a key back when its request did not get an answer worth replaying (a server or protocol error); with
+    `claim_id`, only that claim."""
+    query = IdempotencyKey.filter(user_id=user_id, key=key, response=None)
+    if claim_id is not None:
+        query = query.filter(id=claim_id)
+    await query.delete()
