@@ -25,6 +25,7 @@ from auth.middleware import AuthMiddleware
 from jinlin import settings as settings_module
 from jinlin.db import tortoise_config
 from jinlin.http_cache import HttpCache
+from jinlin.http_media import GraphQLResponseMedia
 from jinlin.idempotency import Idempotency
 from jinlin.settings import Settings
 from models import persisted_query
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
                     Middleware(HttpCache, path="/graphql", public_max_age=settings.cache_max_age),
+                    Middleware(GraphQLResponseMedia, path="/graphql"),
                     Middleware(AuthMiddleware, settings=settings),
                     Middleware(Idempotency, path="/graphql")],
         lifespan=lifespan,

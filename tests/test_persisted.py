@@ -149,7 +149,7 @@ async def test_register_over_post_then_run_over_get(demo: Api) -> None:
 
     response = await get(demo.http, ORG_NAME, {"id": district}, operation_name="OrgName")
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-type"] == "application/graphql-response+json"  # what Apollo asks for
     assert response.content == '{"data":{"org":{"name":"思明区"}}}'.encode()
     assert cache_headers(response) == public()
     etag(response)
@@ -169,7 +169,7 @@ async def test_unknown_hash_then_apollo_registers(client: httpx.AsyncClient) -> 
     assert over_get.status_code == 200
     assert over_get.content == NOT_FOUND_BYTES
     assert over_get.json() == NOT_FOUND
-    assert over_get.headers["content-type"] == "application/json"
+    assert over_get.headers["content-type"] == "application/graphql-response+json"  # Apollo's Accept
     assert cache_headers(over_get) == PRIVATE  # an error: never kept by a shared cache
     etag(over_get)
 
@@ -367,14 +367,19 @@ async def test_logged_in_get_is_private_and_the_viewers_own(demo: Api) -> None:
 
 async def test_answers_with_errors_are_never_public(client: httpx.AsyncClient) -> None:
     assert (await register(client, ORG_NAME, {"id": "T3JnOjE="}, operation_name="OrgName")).status_code == 200
-    missing_variable = await get(client, ORG_NAME, operation_name="OrgName")
+    missing_variable = await get(client, ORG_NAME, operation_name="OrgName", headers={"Accept": "application/json"})
     assert missing_variable.status_code == 200
     body = missing_variable.json()
     assert body["data"] is None and body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
     assert cache_headers(missing_variable) == PRIVATE
     etag(missing_variable)
-    english = await get(client, ORG_NAME, operation_name="OrgName", headers={"Accept-Language": "en"})
+    english = await get(client, ORG_NAME, operation_name="OrgName",
+                        headers={"Accept-Language": "en", "Accept": "application/json"})
     assert cache_headers(english) == PRIVATE
+    # Asked for application/graphql-response+json (as Apollo does), the same request error is a bare 400.
+    spec = await get(client, ORG_NAME, operation_name="OrgName")
+    assert (spec.status_code, "data" in spec.json(), spec.headers.get("etag")) == (400, False, None)
+    assert spec.headers.get("cache-control") is None
 
 
 async def test_etag_follows_the_body(demo: Api) -> None:

@@ -1,0 +1,93 @@
+"""GraphQL over HTTP's own media type: a client that asks for `application/graphql-response+json` gets it, and an
+answer without `data` (the document did not parse or validate) then carries HTTP 400, as the spec requires."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MEDIA_TYPE = "application/graphql-response+json"
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """Whether the client prefers the GraphQL response media type over plain JSON (by order, then q-value)."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept.split(",")):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media in (MEDIA_TYPE, "application/json") and q > 0:
+            candidate = (-q, position, media)
+            best = candidate if best is None or candidate < best else best
+    return best is not None and best[2] == MEDIA_TYPE
+
+
+class GraphQLResponseMedia:
+    """Pure ASGI middleware for one path: relabels JSON answers and sets the spec's status codes."""
+
+    def __init__(self, app: ASGIApp, *, path: str = "/graphql") -> None:
+        self.app = app
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path or not wants_graphql_response(
+                Headers(scope=scope).get("accept", "")):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            assert start is not None
+            headers = MutableHeaders(raw=list(start["headers"]))
+            status = start["status"]
+            answer = bytes(body)
+            if headers.get("content-type", "").startswith("application/json"):
+                headers["content-type"] = MEDIA_TYPE
+                request_error = _request_error(answer)
+                if status == 200 and request_error is not None:
+                    status, answer = 400, request_error
+                    headers["content-length"] = str(len(answer))
+            await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+            await send({"type": "http.response.body", "body": answer})
+
+        await self.app(scope, receive, capture)
+
+
+# Answers without `data` that are part of a protocol, not a failed request: Apollo's persisted-query link expects
+# PERSISTED_QUERY_NOT_FOUND with 200 before it sends the document along.
+_PROTOCOL_CODES = frozenset({"PERSISTED_QUERY_NOT_FOUND"})
+# Failures before execution: strawberry still writes `"data": null` for them, the spec wants no `data` and a 400.
+_REQUEST_ERROR_CODES = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+def _request_error(body: bytes) -> bytes | None:
+    """The answer to send with 400 when this one is a request error (it never reached execution), else None."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict) or not parsed.get("errors") or parsed.get("data") is not None:
+        return None
+    codes = {(e.get("extensions") or {}).get("code") for e in parsed["errors"] if isinstance(e, dict)}
+    if codes <= _PROTOCOL_CODES:
+        return None
+    if "data" in parsed and not codes <= _REQUEST_ERROR_CODES:
+        return None  # execution began and failed at the root (data: null): 200, as the spec recommends
+    parsed.pop("data", None)
+    return json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode()
