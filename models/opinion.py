@@ -191,20 +191,24 @@ async def assign(*, opinion_id: int, org_id: int) -> bool:
 
 async def reply(*, opinion_id: int, org_id: int, author_id: int, text: str) -> OpinionReply | None:
     """Append a reply and mark the opinion REPLIED (the first reply's time is kept), atomically; None once closed."""
-    now = datetime.now(timezone.utc)
     async with in_transaction():
         changed = await Opinion.filter(id=opinion_id, closed_at=None).update(status=OpinionStatus.REPLIED)
         if changed != 1:
             return None
+        now = datetime.now(timezone.utc)  # taken under the row lock: a racing close gets a later time
         await Opinion.filter(id=opinion_id, first_reply_at=None).update(first_reply_at=now)
         return await OpinionReply.create(opinion_id=opinion_id, org_id=org_id, author_id=author_id, text=text,
                                          created_at=now)
 
 
 async def close(*, opinion_id: int) -> bool:
-    """Close an opinion once; False when it already was."""
-    return await Opinion.filter(id=opinion_id, closed_at=None).update(
-        status=OpinionStatus.CLOSED, closed_at=datetime.now(timezone.utc)) == 1
+    """Close an opinion once; False when it already was. The time is taken under the row lock, so a reply that
+    committed first is never stamped after the close."""
+    async with in_transaction():
+        if await Opinion.filter(id=opinion_id, closed_at=None).update(status=OpinionStatus.CLOSED) != 1:
+            return False
+        await Opinion.filter(id=opinion_id).update(closed_at=datetime.now(timezone.utc))
+    return True
 
 
 async def replies_of(*, opinion_ids: list[int]) -> dict[int, list[OpinionReply]]:
