@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jinlin.asgi import rewrite_response
 
 
 class HttpCache:
@@ -21,44 +23,26 @@ class HttpCache:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        request_headers = Headers(scope=scope)
-        start: Message | None = None
-        body = bytearray()
+        request = Headers(scope=scope)
 
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                body.extend(message.get("body", b""))
-                if not message.get("more_body", False):
-                    await self._finish(start, bytes(body), request_headers, send)
-
-        await self.app(scope, receive, capture)
-
-    async def _finish(self, start: Message | None, body: bytes, request: Headers, send: Send) -> None:
-        """Send the buffered response with its validators, or a bodiless 304 when the client's copy is current."""
-        assert start is not None
-        headers = MutableHeaders(raw=list(start["headers"]))
-        status = start["status"]
-        is_json = headers.get("content-type", "").startswith("application/")
-        if status == 200 and is_json:
+        async def tag(status: int, headers: MutableHeaders, body: bytes) -> tuple[int, bytes]:
+            """Add the validators, or turn the answer into a bodiless 304 when the client's copy is current."""
+            if status != 200 or not headers.get("content-type", "").startswith("application/"):
+                return status, body
             etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             headers["ETag"] = etag
             personal = "authorization" in request or b'"errors"' in body
-            headers["Cache-Control"] = ("private, no-store" if personal
-                                        else f"public, max-age={self.public_max_age}")
+            headers["Cache-Control"] = "private, no-store" if personal else f"public, max-age={self.public_max_age}"
             headers["Vary"] = "Authorization, Accept, Accept-Language, Accept-Encoding"
             wanted = _etags(request.get("if-none-match", ""))
             if etag in wanted or "W/*" in wanted:
                 for name in ("content-length", "content-type"):
                     if name in headers:
                         del headers[name]
-                await send({"type": "http.response.start", "status": 304, "headers": headers.raw})
-                await send({"type": "http.response.body", "body": b""})
-                return
-        await send({"type": "http.response.start", "status": status, "headers": headers.raw})
-        await send({"type": "http.response.body", "body": body})
+                return 304, b""
+            return status, body
+
+        await rewrite_response(self.app, scope, receive, send, tag)
 
 
 def _etags(value: str) -> set[str]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from jinlin.asgi import rewrite_response
 
 MEDIA_TYPE = "application/graphql-response+json"
 
@@ -42,31 +44,15 @@ class GraphQLResponseMedia:
                 Headers(scope=scope).get("accept", "")):
             await self.app(scope, receive, send)
             return
-        start: Message | None = None
-        body = bytearray()
+        async def relabel(status: int, headers: MutableHeaders, body: bytes) -> tuple[int, bytes]:
+            """The spec's media type, and 400 (without `data`) for an answer that never reached execution."""
+            if not headers.get("content-type", "").startswith("application/json"):
+                return status, body
+            headers["content-type"] = MEDIA_TYPE
+            request_error = _request_error(body) if status == 200 else None
+            return (400, request_error) if request_error is not None else (status, body)
 
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            body.extend(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            assert start is not None
-            headers = MutableHeaders(raw=list(start["headers"]))
-            status = start["status"]
-            answer = bytes(body)
-            if headers.get("content-type", "").startswith("application/json"):
-                headers["content-type"] = MEDIA_TYPE
-                request_error = _request_error(answer)
-                if status == 200 and request_error is not None:
-                    status, answer = 400, request_error
-                    headers["content-length"] = str(len(answer))
-            await send({"type": "http.response.start", "status": status, "headers": headers.raw})
-            await send({"type": "http.response.body", "body": answer})
-
-        await self.app(scope, receive, capture)
+        await rewrite_response(self.app, scope, receive, send, relabel)
 
 
 # Answers without `data` that are part of a protocol, not a failed request: Apollo's persisted-query link expects

@@ -283,33 +283,29 @@ class _NotSwapped(Exception):
     """Rolls a half-matched swap back."""
 
 
-async def swap_offers(*, shift_ids: list[int]) -> dict[int, list[int]]:
-    """For each shift, the shifts its unit has offered to trade with (consents still valid), one statement."""
+async def _valid_consents(*, shift_ids: list[int], side: str, other: str) -> dict[int, list[int]]:
+    """Consents still valid (units unchanged, both shifts unserved), grouped by one side, one statement."""
     rows = await db.fetch(
-        "SELECT c.shift_id AS s, c.with_shift_id AS w FROM duty_swap_consent c "
+        f"SELECT c.{side} AS s, c.{other} AS w FROM duty_swap_consent c "
         "JOIN duty_shift a ON a.id = c.shift_id AND a.unit_id = c.unit_id "
         "JOIN duty_shift b ON b.id = c.with_shift_id AND b.unit_id = c.with_unit_id "
-        f"WHERE c.shift_id IN ({db.placeholders(shift_ids)}) AND a.checked_in_at IS NULL "
+        f"WHERE c.{side} IN ({db.placeholders(shift_ids)}) AND a.checked_in_at IS NULL "
         "AND b.checked_in_at IS NULL ORDER BY c.id", shift_ids)
     out: dict[int, list[int]] = {sid: [] for sid in shift_ids}
     for row in rows:
         out[row["s"]].append(row["w"])
     return out
+
+
+async def swap_offers(*, shift_ids: list[int]) -> dict[int, list[int]]:
+    """For each shift, the shifts its unit has offered to trade with (consents still valid), one statement."""
+    return await _valid_consents(shift_ids=shift_ids, side="shift_id", other="with_shift_id")
 
 
 async def swap_requests(*, shift_ids: list[int]) -> dict[int, list[int]]:
     """For each shift, the shifts whose units have offered to trade with it (consents still valid), one statement:
     what the unit being asked has to answer."""
-    rows = await db.fetch(
-        "SELECT c.with_shift_id AS s, c.shift_id AS w FROM duty_swap_consent c "
-        "JOIN duty_shift a ON a.id = c.shift_id AND a.unit_id = c.unit_id "
-        "JOIN duty_shift b ON b.id = c.with_shift_id AND b.unit_id = c.with_unit_id "
-        f"WHERE c.with_shift_id IN ({db.placeholders(shift_ids)}) AND a.checked_in_at IS NULL "
-        "AND b.checked_in_at IS NULL ORDER BY c.id", shift_ids)
-    out: dict[int, list[int]] = {sid: [] for sid in shift_ids}
-    for row in rows:
-        out[row["s"]].append(row["w"])
-    return out
+    return await _valid_consents(shift_ids=shift_ids, side="with_shift_id", other="shift_id")
 
 
 async def check_in(*, shift_id: int, unit_id: int, user_id: int, today: date) -> bool:

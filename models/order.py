@@ -154,19 +154,24 @@ async def approve_offering(*, offering_id: int, user_id: int) -> bool:
         approved_at=datetime.now(timezone.utc), approved_by_id=user_id) == 1
 
 
-def offerings_visible_sql(*, managed_org_ids: list[int], approver_org_ids: list[int]) -> tuple[str, list]:
+def offerings_visible_sql(*, managed_org_ids: list[int]) -> tuple[str, list]:
     """SQL predicate: approved offerings for everyone logged in; pending ones for the provider's managers and for
-    those who may approve them (`approver_org_ids`: providers the viewer may approve for)."""
-    managed, managed_params = db.in_list(managed_org_ids)
-    approvers, approver_params = db.in_list(approver_org_ids)
-    sql = (f"(s.approved_at IS NOT NULL OR s.provider_id IN {approvers} OR EXISTS (SELECT 1 FROM org_closure sc "
-           f"WHERE sc.descendant_id = s.provider_id AND sc.ancestor_id IN {managed}))")
-    return sql, [*approver_params, *managed_params]
+    those who may approve them (the rule of `auth.policies.can_approve_offering`, in SQL): managers of a district,
+    street or community above a team, or of an org (or an ancestor of one) paired with a partner unit."""
+    managed, params = db.in_list(managed_org_ids)
+    sql = (f"(s.approved_at IS NOT NULL OR EXISTS (SELECT 1 FROM org_closure sc "
+           f"WHERE sc.descendant_id = s.provider_id AND sc.ancestor_id IN {managed}) "
+           f"OR EXISTS (SELECT 1 FROM org_closure gc JOIN org ga ON ga.id = gc.ancestor_id "
+           f"WHERE gc.descendant_id = s.provider_id AND gc.depth > 0 AND gc.ancestor_id IN {managed} "
+           f"AND ga.kind IN ('DISTRICT', 'STREET_COMMITTEE', 'COMMUNITY_COMMITTEE')) "
+           f"OR EXISTS (SELECT 1 FROM partnership sp JOIN org_closure pc ON pc.descendant_id = sp.org_id "
+           f"WHERE sp.partner_id = s.provider_id AND pc.ancestor_id IN {managed}))")
+    return sql, [*params, *params, *params]
 
 
-def _offering_filter(*, managed_org_ids: list[int], approver_org_ids: list[int], provider_id: int | None,
+def _offering_filter(*, managed_org_ids: list[int], provider_id: int | None,
                      category: ProjectCategory | None, approved: bool | None) -> tuple[str, list]:
-    where, params = offerings_visible_sql(managed_org_ids=managed_org_ids, approver_org_ids=approver_org_ids)
+    where, params = offerings_visible_sql(managed_org_ids=managed_org_ids)
     if provider_id is not None:
         where += " AND s.provider_id = ?"
         params.append(provider_id)
@@ -178,20 +183,20 @@ def _offering_filter(*, managed_org_ids: list[int], approver_org_ids: list[int],
     return where, params
 
 
-async def offering_page(*, managed_org_ids: list[int], approver_org_ids: list[int], provider_id: int | None,
+async def offering_page(*, managed_org_ids: list[int], provider_id: int | None,
                         category: ProjectCategory | None, approved: bool | None, first: int,
                         after: int | None) -> list[ServiceOffering]:
     """The price list as the viewer may see it, oldest first (`first + 1` rows)."""
-    where, params = _offering_filter(managed_org_ids=managed_org_ids, approver_org_ids=approver_org_ids,
+    where, params = _offering_filter(managed_org_ids=managed_org_ids,
                                      provider_id=provider_id, category=category, approved=approved)
     return await db.fetch_models(ServiceOffering, f"SELECT s.* FROM service_offering s WHERE {where} AND s.id > ? "
                                  "ORDER BY s.id LIMIT ?", [*params, after if after is not None else -1, first + 1])
 
 
-async def offering_count(*, managed_org_ids: list[int], approver_org_ids: list[int], provider_id: int | None,
+async def offering_count(*, managed_org_ids: list[int], provider_id: int | None,
                          category: ProjectCategory | None, approved: bool | None) -> int:
     """How many offerings the filter finds."""
-    where, params = _offering_filter(managed_org_ids=managed_org_ids, approver_org_ids=approver_org_ids,
+    where, params = _offering_filter(managed_org_ids=managed_org_ids,
                                      provider_id=provider_id, category=category, approved=approved)
     rows = await db.fetch(f"SELECT COUNT(*) AS n FROM service_offering s WHERE {where}", params)
     return int(rows[0]["n"])

@@ -122,14 +122,9 @@ class QuantityInUse(Exception):
         self.peak = peak
 
 
-def _utc(value: datetime) -> datetime:
-    """An aware datetime in UTC: SQLite compares stored times as text, and tortoise stores them in UTC."""
-    return value.astimezone(timezone.utc)
-
-
 def _db_time(value: datetime) -> object:
     """A datetime as tortoise stores it (UTC ISO text on SQLite, timestamptz on PostgreSQL), for raw statements."""
-    return Booking._meta.fields_map["starts_at"].to_db_value(_utc(value), Booking)
+    return Booking._meta.fields_map["starts_at"].to_db_value(db.utc(value), Booking)
 
 
 async def get(*, resource_id: int) -> Resource | None:
@@ -338,7 +333,7 @@ async def booking_counts(*, resource_ids: list[int], starts: datetime | None, en
 async def approved_between(*, resource_id: int, starts: datetime, ends: datetime) -> list[Booking]:
     """Approved bookings overlapping [starts, ends), for the availability calendar."""
     return list(await Booking.filter(resource_id=resource_id, status=BookingStatus.APPROVED,
-                                     starts_at__lt=_utc(ends), ends_at__gt=_utc(starts)).order_by("starts_at"))
+                                     starts_at__lt=db.utc(ends), ends_at__gt=db.utc(starts)).order_by("starts_at"))
 
 
 def availability(*, quantity: int, bookings: list[Booking], starts: datetime, ends: datetime) -> list[Interval]:

@@ -6,7 +6,6 @@ leaves two winners: the loser gets INVALID_STATE.
 
 from __future__ import annotations
 
-import asyncio
 
 import strawberry
 
@@ -36,14 +35,6 @@ STAFF_CANCELS = (OrderStatus.SUBMITTED, OrderStatus.DISPATCHED, OrderStatus.ACCE
 # --- price list ---------------------------------------------------------------------------------------------------
 
 
-async def _approver_ids(ctx: Context) -> list[int]:
-    """Providers whose pending offerings the viewer may approve (to list them), among those with pending ones."""
-    pending = list(await order_model.ServiceOffering.filter(approved_at=None).distinct().values_list(
-        "provider_id", flat=True))
-    allowed = await asyncio.gather(*(policies.can_approve_offering(ctx.viewer, pid) for pid in pending))
-    return [pid for pid, ok in zip(pending, allowed) if ok]
-
-
 async def service_offerings(
     info: Info, filter: ServiceOfferingFilter | None = None, first: int | None = None, after: str | None = None
 ) -> Connection[ServiceOffering]:
@@ -53,8 +44,7 @@ async def service_offerings(
     size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
     f = filter or ServiceOfferingFilter()
     scope = await policies.project_scope(ctx.viewer)
-    approver_ids = await _approver_ids(ctx) if scope.managed_org_ids and f.approved is not True else []
-    args = dict(managed_org_ids=list(scope.managed_org_ids), approver_org_ids=approver_ids,
+    args = dict(managed_org_ids=list(scope.managed_org_ids),
                 provider_id=(pk_of(f.provider_id, "Org") or -1) if f.provider_id is not None else None,
                 category=f.category, approved=f.approved)
     rows = await order_model.offering_page(**args, first=size, after=cursor) if wants_rows(info) else []

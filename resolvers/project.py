@@ -11,7 +11,7 @@ from models.enums import ClaimStatus as ClaimStatusModel
 from models.enums import OrgKind
 from models.enums import ProjectStatus as Status
 from models.notification import NotificationKind
-from resolvers.common import audit_target, check_range, check_text, load_org, require_login
+from resolvers.common import audit_target, check_range, check_text, load_compound, load_org, require_login
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.project import (
@@ -75,20 +75,17 @@ async def create_project(info: Info, input: CreateProjectInput) -> ProjectPayloa
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["claimantKinds"], "kinds_required"))
     if input.starts_at and input.ends_at and input.ends_at <= input.starts_at:
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["endsAt"], "ends_before_start"))
-    compound_id = None
+    compound = None
     if input.compound_id is not None:
-        compound_id = pk_of(input.compound_id, "Compound")
-        compound = await ctx.loaders.compound.load(compound_id) if compound_id else None
-        if compound is None:
-            errors.append(user_error(ctx.lang, ErrorCode.NOT_FOUND, ["compoundId"], "not_found"))
-        elif org.id not in await _compound_lineage(ctx, compound):
+        compound = await load_compound(ctx, errors, "compoundId", input.compound_id)
+        if compound is not None and org.id not in await _compound_lineage(ctx, compound):
             errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["compoundId"], "compound_outside"))
     if errors:
         return ProjectPayload(errors=errors)
     row = await project_model.create(
         org_id=org.id, created_by=user_id, title=title, description=description, category=input.category,
         capacity=input.capacity, claimant_kinds=kinds, starts_at=input.starts_at, ends_at=input.ends_at,
-        location=location, compound_id=compound_id)
+        location=location, compound_id=compound.id if compound else None)
     return ProjectPayload(project=Project.from_model(row))
 
 

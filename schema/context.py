@@ -70,6 +70,17 @@ class Loaders:
 
         return await project_scope(self.viewer)
 
+    def _visibility(self, check: Callable[[project_model.Scope, list[int]], Awaitable[set[int]]]
+                    ) -> DataLoader[int, bool]:
+        """A yes/no loader over a model's id-set check (`visible_ids`, `claimable_ids`): one statement for every id
+        asked in a tick."""
+
+        async def fetch(ids: list[int]) -> dict[int, bool]:
+            visible = await check(await self._scope(), ids)
+            return {id_: id_ in visible for id_ in ids}
+
+        return by_key(fetch, default=False)
+
     @cached_property
     def org(self) -> DataLoader[int, org_model.Org | None]:
         return by_key(lambda ids: org_model.get_many(org_ids=ids))
@@ -153,19 +164,11 @@ class Loaders:
 
     @cached_property
     def project_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            visible = await project_model.visible_ids(scope=await self._scope(), project_ids=ids)
-            return {pid: pid in visible for pid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: project_model.visible_ids(scope=scope, project_ids=ids))
 
     @cached_property
     def project_claimable(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            claimable = await project_model.claimable_ids(scope=await self._scope(), project_ids=ids)
-            return {pid: pid in claimable for pid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: project_model.claimable_ids(scope=scope, project_ids=ids))
 
     @cached_property
     def viewer_claim(self) -> DataLoader[int, project_model.Claim | None]:
@@ -214,13 +217,8 @@ class Loaders:
 
     @cached_property
     def resource_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            scope = await self._scope()
-            visible = await resource_model.visible_ids(member_org_ids=list(scope.member_org_ids),
-                                                       managed_org_ids=list(scope.managed_org_ids), resource_ids=ids)
-            return {rid: rid in visible for rid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: resource_model.visible_ids(
+            member_org_ids=list(scope.member_org_ids), managed_org_ids=list(scope.managed_org_ids), resource_ids=ids))
 
     @cached_property
     def booking(self) -> DataLoader[int, resource_model.Booking | None]:
@@ -255,13 +253,8 @@ class Loaders:
 
     @cached_property
     def meeting_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            scope = await self._scope()
-            visible = await meeting_model.visible_ids(member_org_ids=list(scope.member_org_ids),
-                                                      managed_org_ids=list(scope.managed_org_ids), meeting_ids=ids)
-            return {mid: mid in visible for mid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: meeting_model.visible_ids(
+            member_org_ids=list(scope.member_org_ids), managed_org_ids=list(scope.managed_org_ids), meeting_ids=ids))
 
     @cached_property
     def meeting_invitees(self) -> DataLoader[int, list[meeting_model.MeetingInvitee]]:
@@ -293,13 +286,8 @@ class Loaders:
 
     @cached_property
     def order_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            scope = await self._scope()
-            visible = await order_model.visible_ids(user_id=self.viewer.user_id,
-                                                    managed_org_ids=list(scope.managed_org_ids), order_ids=ids)
-            return {oid: oid in visible for oid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: order_model.visible_ids(
+            user_id=self.viewer.user_id, managed_org_ids=list(scope.managed_org_ids), order_ids=ids))
 
     @cached_property
     def order(self) -> DataLoader[int, order_model.Order | None]:
@@ -315,13 +303,8 @@ class Loaders:
 
     @cached_property
     def opinion_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            scope = await self._scope()
-            visible = await opinion_model.visible_ids(user_id=self.viewer.user_id,
-                                                      managed_org_ids=list(scope.managed_org_ids), opinion_ids=ids)
-            return {oid: oid in visible for oid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: opinion_model.visible_ids(
+            user_id=self.viewer.user_id, managed_org_ids=list(scope.managed_org_ids), opinion_ids=ids))
 
     @cached_property
     def opinion_replies(self) -> DataLoader[int, list[opinion_model.OpinionReply]]:
@@ -349,13 +332,8 @@ class Loaders:
 
     @cached_property
     def poll_visible(self) -> DataLoader[int, bool]:
-        async def fetch(ids: list[int]) -> dict[int, bool]:
-            scope = await self._scope()
-            visible = await poll_model.visible_ids(user_id=self.viewer.user_id,
-                                                   managed_org_ids=list(scope.managed_org_ids), poll_ids=ids)
-            return {pid: pid in visible for pid in ids}
-
-        return by_key(fetch, default=False)
+        return self._visibility(lambda scope, ids: poll_model.visible_ids(
+            user_id=self.viewer.user_id, managed_org_ids=list(scope.managed_org_ids), poll_ids=ids))
 
     @cached_property
     def poll_options(self) -> DataLoader[int, list[poll_model.PollOption]]:

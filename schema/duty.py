@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from auth import policies
 from models import duty as duty_model
@@ -61,24 +62,21 @@ class DutyShift(Node):
                                   "the other unit's consent (`swapDuty` from that unit completes the swap). Only "
                                   "for managers of the unit or the centre; empty for others.")
     async def swap_offers(self, info: Info) -> list[DutyShift]:
-        viewer = info.context.viewer
-        if not (await policies.can_act_for_unit(viewer, self.unit_id)
-                or await policies.can_run_roster(viewer, self.centre_id)):
-            return []
-        ids = await info.context.loaders.duty_swap_offers.load(self.pk)
-        rows = await info.context.loaders.duty_shift.load_many(ids)
-        return [DutyShift.from_model(row) for row in rows if row is not None]
+        return await self._swaps(info, info.context.loaders.duty_swap_offers)
 
     @strawberry.field(description="Shifts whose units have offered to swap with this one and wait for this unit's "
                                   "consent (`swapDuty` with this shift accepts). Only for managers of this shift's "
                                   "unit or the centre; empty for others.")
     async def swap_requests(self, info: Info) -> list[DutyShift]:
+        return await self._swaps(info, info.context.loaders.duty_swap_requests)
+
+    async def _swaps(self, info: Info, loader: DataLoader[int, list[int]]) -> list[DutyShift]:
+        """Pending swaps one way or the other: only the unit's and the centre's managers see the negotiation."""
         viewer = info.context.viewer
         if not (await policies.can_act_for_unit(viewer, self.unit_id)
                 or await policies.can_run_roster(viewer, self.centre_id)):
             return []
-        ids = await info.context.loaders.duty_swap_requests.load(self.pk)
-        rows = await info.context.loaders.duty_shift.load_many(ids)
+        rows = await info.context.loaders.duty_shift.load_many(await loader.load(self.pk))
         return [DutyShift.from_model(row) for row in rows if row is not None]
 
     @strawberry.field(description="Whether the viewer may check this shift in now (staff of the unit, on the day).")
