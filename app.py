@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from cross_web import HTTPException  # strawberry's own HTTP error type (its views raise it too)
 from graphql import GraphQLError, parse
@@ -15,20 +16,28 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise.contrib.starlette import RegisterTortoise
 
+from auth import tokens
 from auth.middleware import AuthMiddleware
+from jinlin import events, persisted_store, photos
 from jinlin import settings as settings_module
+from jinlin.body_limit import BodyLimit
 from jinlin.db import tortoise_config
 from jinlin.http_cache import HttpCache
 from jinlin.http_media import GraphQLResponseMedia
+from jinlin.http_request import check_operation_name, require_object_body
 from jinlin.idempotency import Idempotency
+from jinlin.persisted_store import Store
 from jinlin.settings import Settings
-from models import persisted_query
+from jinlin.ws import TransportWSHandler
 from schema import context as context_module
 from schema.context import Context
 from schema.root import build_schema
@@ -39,13 +48,21 @@ log = logging.getLogger("jinlin")
 class GraphQLView(GraphQL):
     """strawberry's ASGI view with our per-request context (viewer from the auth middleware, loaders, language)."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(settings),
             graphql_ide=None if settings.production else "graphiql",
             allow_queries_via_get=True,  # queries only (strawberry refuses mutations over GET): persisted queries
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),  # the maintained protocol only
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
+            multipart_uploads_enabled=True,  # photos; jinlin.body_limit refuses multipart without a Bearer header
         )
         self.settings = settings
+        self.bus = events.create(settings.redis_url)
+        self.store: Store = persisted_store.create(settings.redis_url)
 
     def should_render_graphql_ide(self, request: object) -> bool:
         """GraphiQL for a browser opening /graphql, never for a GET carrying an operation (a persisted query)."""
@@ -55,15 +72,18 @@ class GraphQLView(GraphQL):
     async def parse_http_body(self, request_adapter: object) -> GraphQLRequestData | list[GraphQLRequestData]:
         """strawberry's parsing, then Apollo's automatic persisted queries: a hash alone runs the document
         registered under it; a hash with its document registers it (after checking the hash)."""
+        await require_object_body(request_adapter, self.parse_json)  # `"x"`, `1`, `null`: 400, not strawberry's 500
         data = await super().parse_http_body(request_adapter)  # type: ignore[arg-type]
+        for item in data if isinstance(data, list) else [data]:
+            check_operation_name(item)
         if request_adapter.method == "GET" and (  # type: ignore[attr-defined]
                 isinstance(data, list) or (data.extensions or {}).get("persistedQuery") is None):
             raise HTTPException(400, "GET is only for persisted queries; POST the document")
         method = request_adapter.method  # type: ignore[attr-defined]
         trusted = self.settings.trusted_documents
         if isinstance(data, list):
-            return [await _persisted(item, method, trusted) for item in data]
-        return await _persisted(data, method, trusted)
+            return [await _persisted(item, method, trusted, self.store) for item in data]
+        return await _persisted(data, method, trusted, self.store)
 
     async def run(self, request: Request | WebSocket, context: object = None, root_value: object = None
                   ) -> Response | WebSocket:
@@ -83,14 +103,35 @@ class GraphQLView(GraphQL):
                                                           "extensions": {"code": "PERSISTED_QUERY_REQUIRED"}}]}),
                             status_code=400, media_type="application/json", headers={"Cache-Control": "no-store"})
 
-    def encode_json(self, data: object) -> bytes:
-        """Compact UTF-8 JSON: Chinese text as itself (3 bytes a character, not a 6-byte escape)."""
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    def encode_json(self, data: object) -> str:
+        """Compact JSON with Chinese text as itself (3 bytes a character in UTF-8, not a 6-byte escape). A str, not
+        bytes: strawberry sends bytes over a websocket as binary frames, which graphql-transport-ws forbids."""
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.scope.get("state", {})
         return context_module.build(request, response if isinstance(response, Response) else None,
-                                    self.settings, state.get("user_id"), state.get("token_error", False))
+                                    self.settings, state.get("user_id"), state.get("token_error", False),
+                                    bus=self.bus)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the access token comes in connection_init's payload as
+        `{"Authorization": "Bearer <accessToken>"}`; a bad one closes the socket with 4403, none means anonymous."""
+        params = context.connection_params or {}
+        authorization = next((value for key, value in params.items() if key.lower() == "authorization"), None)
+        if authorization is None:
+            return UNSET
+        if not isinstance(authorization, str):
+            raise ConnectionRejectionError()
+        scheme, _, token = authorization.partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise tokens.InvalidToken("not a bearer token")
+            claims = tokens.verify(self.settings, token.strip(), typ=tokens.TokenType.ACCESS)
+        except tokens.InvalidToken:
+            raise ConnectionRejectionError() from None
+        context.authenticate(claims.user_id, expires_at=claims.expires_at)
+        return UNSET
 
 
 class _PersistedQueryNotFound(Exception):
@@ -105,7 +146,8 @@ class _NotTrusted(Exception):
     """Trusted-documents mode: the request is not one of the manifest's operations."""
 
 
-async def _persisted(data: GraphQLRequestData, method: str, trusted: Mapping[str, str] | None) -> GraphQLRequestData:
+async def _persisted(data: GraphQLRequestData, method: str, trusted: Mapping[str, str] | None, store: Store
+                     ) -> GraphQLRequestData:
     """Resolve or register the request's persisted query (extensions.persistedQuery, version 1). Registration is
     POST only (a GET never writes), and only of a document that parses and is not huge. In trusted-documents mode
     the manifest is the only source and nothing is registered."""
@@ -122,7 +164,7 @@ async def _persisted(data: GraphQLRequestData, method: str, trusted: Mapping[str
     if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise HTTPException(400, "persistedQuery.sha256Hash must be a lowercase hex SHA-256")
     if data.query is None:
-        query = await persisted_query.get(sha256=sha256)
+        query = await store.get(sha256)
         if query is None:
             raise _PersistedQueryNotFound()
         data.query = query
@@ -132,7 +174,7 @@ async def _persisted(data: GraphQLRequestData, method: str, trusted: Mapping[str
     if method == "GET":
         raise HTTPException(400, "Register persisted queries with POST")
     if len(data.query) <= MAX_PERSISTED_LENGTH and _parses(data.query):
-        await persisted_query.put(sha256=sha256, query=data.query)
+        await store.put(sha256, data.query)
     return data  # a document that does not parse runs (and fails) without being stored
 
 
@@ -171,18 +213,27 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     """Build the app; `init_db=False` lets tests (and the CLI) own the ORM's lifetime themselves."""
     settings = settings or settings_module.load()
 
+    view = GraphQLView(settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not init_db:
-            yield
-            return
-        async with RegisterTortoise(app, config=tortoise_config(settings.db_url)):
-            yield
+        await view.bus.start()
+        try:
+            if not init_db:
+                yield
+                return
+            async with RegisterTortoise(app, config=tortoise_config(settings.db_url)):
+                yield
+        finally:
+            await view.bus.stop()
+            await view.store.close()
 
-    view = GraphQLView(settings)
     return Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view),
+                Route("/healthz", healthz),
+                Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"])],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
+                    Middleware(BodyLimit, path="/graphql"),
                     Middleware(HttpCache, path="/graphql", public_max_age=settings.cache_max_age),
                     Middleware(GraphQLResponseMedia, path="/graphql"),
                     Middleware(AuthMiddleware, settings=settings),

@@ -145,7 +145,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.environ["JINLIN_DB_URL"] = settings.db_url
     os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
     os.environ["JINLIN_ENV"] = settings.env
-    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql", flush=True)
+    if args.workers > 1 and settings.redis_url is None:
+        print("warning: several workers without JINLIN_REDIS_URL: a live update reaches only the subscribers of the "
+              "worker that made the change", file=sys.stderr, flush=True)
+    print(f"serving GraphQL on http://{args.host}:{args.port}/graphql (subscriptions: ws://{args.host}:{args.port}"
+          "/graphql)", flush=True)
     uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="info", proxy_headers=True, server_header=False)
 

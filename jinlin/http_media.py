@@ -1,31 +1,55 @@
 """GraphQL over HTTP's own media type: a client that asks for `application/graphql-response+json` gets it, and an
-answer without `data` (the document did not parse or validate) then carries HTTP 400, as the spec requires."""
+answer without `data` (the document did not parse or validate) then carries HTTP 400, as the spec requires. A request
+whose Accept header names nothing the endpoint serves is refused with 406 before it runs (the spec's recommendation)."""
 
 from __future__ import annotations
 
 import json
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jinlin.asgi import rewrite_response
 
 MEDIA_TYPE = "application/graphql-response+json"
+# What /graphql can answer with: the two JSON types (any range covering them), strawberry's streaming transports for
+# subscriptions over HTTP, and for GET also text/html (GraphiQL, and a browser opening a persisted-query link).
+_SERVED = frozenset({MEDIA_TYPE, "application/json", "application/*", "*/*", "multipart/mixed", "text/event-stream"})
+_SERVED_TO_GET = _SERVED | {"text/html"}
+NOT_ACCEPTABLE = "Not Acceptable: /graphql answers application/graphql-response+json or application/json"
+
+
+def _media_ranges(accept: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values (lower case; a q that does not parse counts as 0)."""
+    ranges = []
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if not media:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media.lower(), q))
+    return ranges
+
+
+def acceptable(accept: str, method: str) -> bool:
+    """Whether the request accepts something /graphql serves (no Accept header at all means application/json)."""
+    ranges = _media_ranges(accept)
+    served = _SERVED_TO_GET if method == "GET" else _SERVED
+    return not ranges or any(media in served and q > 0 for media, q in ranges)
 
 
 def wants_graphql_response(accept: str) -> bool:
     """Whether the client prefers the GraphQL response media type over plain JSON (by order, then q-value)."""
     best: tuple[float, int, str] | None = None
-    for position, part in enumerate(accept.split(",")):
-        media, *params = [p.strip() for p in part.split(";")]
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+    for position, (media, q) in enumerate(_media_ranges(accept)):
         if media in (MEDIA_TYPE, "application/json") and q > 0:
             candidate = (-q, position, media)
             best = candidate if best is None or candidate < best else best
@@ -40,8 +64,14 @@ class GraphQLResponseMedia:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or not wants_graphql_response(
-                Headers(scope=scope).get("accept", "")):
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        accept = ", ".join(Headers(scope=scope).getlist("accept"))  # several Accept lines are one list
+        if scope["method"] in ("GET", "POST") and not acceptable(accept, scope["method"]):
+            await PlainTextResponse(NOT_ACCEPTABLE, status_code=406)(scope, receive, send)
+            return
+        if not wants_graphql_response(accept):
             await self.app(scope, receive, send)
             return
         async def relabel(status: int, headers: MutableHeaders, body: bytes) -> tuple[int, bytes]:

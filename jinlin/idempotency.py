@@ -42,7 +42,7 @@ class Idempotency:
             await _error(send, 400, lang, "INVALID", "idempotency_key_invalid", max=MAX_KEY_LENGTH)
             return
         body = await _read_body(receive)
-        request_hash = _request_hash(body)
+        request_hash = _request_hash(body, headers.get("content-type", ""))
         waited = 0.0
         while True:
             claim = await idempotency.claim(user_id=user_id, key=key, request_hash=request_hash)
@@ -107,10 +107,14 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _request_hash(body: bytes) -> str:
+def _request_hash(body: bytes, content_type: str = "") -> str:
     """What makes two requests the same: operation, document and variables (key order and spacing do not count).
     A persisted query's hash names its document: Apollo's hash-only try and its retry with the document are one
-    request (the app refuses a document that does not match the hash)."""
+    request (the app refuses a document that does not match the hash). An upload (multipart) is its bytes, less the
+    boundary, which a client picks anew for every attempt."""
+    boundary = _multipart_boundary(content_type)
+    if boundary:
+        return hashlib.sha256(body.replace(b"--" + boundary, b"--")).hexdigest()
     try:
         data = json.loads(body)
         if isinstance(data, dict):
@@ -126,6 +130,18 @@ def _request_hash(body: bytes) -> str:
     except (ValueError, UnicodeDecodeError):
         return hashlib.sha256(body).hexdigest()
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _multipart_boundary(content_type: str) -> bytes:
+    """The boundary of a multipart/form-data body (empty for any other content type)."""
+    media_type, _, params = content_type.partition(";")
+    if media_type.strip().lower() != "multipart/form-data":
+        return b""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "boundary":
+            return value.strip().strip('"').encode()
+    return b""
 
 
 def _replayable(status: int, body: bytes) -> bool:

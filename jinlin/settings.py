@@ -40,8 +40,13 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 4000
     cache_max_age: int = 60
+    # Uploaded photos (JINLIN_PHOTO_DIR) and how long their signed URLs stay valid (JINLIN_PHOTO_URL_TTL, seconds).
+    photo_dir: str = "photos"
+    photo_url_ttl: int = 3600
     # Trusted-documents mode (JINLIN_PERSISTED_ONLY=1): hash -> document from the manifest; None runs any document.
     trusted_documents: Mapping[str, str] | None = None
+    # Redis (JINLIN_REDIS_URL) for live-update fan-out and the persisted-query store across workers and machines.
+    redis_url: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -125,6 +130,14 @@ def _dev_secret(db_url: str) -> str:
     return key
 
 
+def _default_photo_dir(db_url: str) -> str:
+    """Photos are kept beside the SQLite file (like the development secret), else in ./photos."""
+    db_file = sqlite_path(db_url)
+    if db_file and db_file != ":memory:":
+        return str(Path(db_file).resolve().parent / "photos")
+    return str(Path.cwd() / "photos")
+
+
 def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None) -> Settings:
     """Build settings from the environment; `db_url` (from `--db`) wins over `JINLIN_DB_URL`."""
     environ = os.environ if environ is None else environ
@@ -142,10 +155,19 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
     raw_age = environ.get("JINLIN_CACHE_MAX_AGE", "60").strip() or "60"
     if not (raw_age.isascii() and raw_age.isdigit()):  # str.isdigit alone lets "²" through to int() (ValueError)
         raise SettingsError(f"JINLIN_CACHE_MAX_AGE must be a whole number of seconds, not {raw_age!r}")
+    photo_dir = environ.get("JINLIN_PHOTO_DIR", "").strip() or _default_photo_dir(url)
+    raw_ttl = environ.get("JINLIN_PHOTO_URL_TTL", "3600").strip() or "3600"
+    if not (raw_ttl.isascii() and raw_ttl.isdigit() and 60 <= int(raw_ttl) <= 7 * 24 * 3600):
+        raise SettingsError(f"JINLIN_PHOTO_URL_TTL must be whole seconds from 60 to 604800 (a week), not {raw_ttl!r}")
+    photo_ttl = int(raw_ttl)
     trusted = None
     if environ.get("JINLIN_PERSISTED_ONLY", "").strip() in {"1", "true", "yes"}:
         trusted = load_manifest(environ.get("JINLIN_PERSISTED_MANIFEST", "").strip())
-    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age), trusted_documents=trusted)
+    redis_url = environ.get("JINLIN_REDIS_URL", "").strip() or None
+    if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(f"JINLIN_REDIS_URL {redis_url!r} is not understood: use redis://HOST:PORT/DB")
+    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age), trusted_documents=trusted,
+                    redis_url=redis_url, photo_dir=photo_dir, photo_url_ttl=photo_ttl)
 
 
 def load_manifest(path: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ MODEL_MODULES: list[str] = [
     "models.household",
     "models.order",
     "models.opinion",
+    "models.photo",
     "models.poll",
     "models.persisted_query",
     "models.idempotency",

@@ -8,7 +8,7 @@ from enum import Enum
 from tortoise import fields
 from tortoise.models import Model
 
-from jinlin import db
+from jinlin import db, events
 from models.enums import MANAGER_ROLES
 from models.user import User
 
@@ -54,12 +54,12 @@ async def notify_org_managers(
     *, org_id: int, kind: NotificationKind, project_id: int, claim_id: int | None, actor_id: int | None
 ) -> None:
     """Tell the direct ADMIN/STAFF of an org (the actor excepted)."""
-    await db.fetch(
+    _announce(await db.fetch(
         "INSERT INTO notification (user_id, kind, project_id, claim_id, actor_id, created_at) "
         f"SELECT m.user_id, ?, ?, ?, ?, CURRENT_TIMESTAMP FROM membership m WHERE m.org_id = ? "
-        f"AND m.role IN ({_MANAGERS}) AND m.user_id <> ? RETURNING id",
+        f"AND m.role IN ({_MANAGERS}) AND m.user_id <> ? RETURNING id, user_id",
         [kind.value, project_id, claim_id, actor_id, org_id, actor_id or 0],
-    )
+    ))
 
 
 async def notify_claimants(
@@ -71,15 +71,22 @@ async def notify_claimants(
     marks = db.placeholders(claim_ids)
     # Typed parameters: under UNION ALL PostgreSQL no longer infers them from the target columns (text otherwise).
     values = "CAST(? AS VARCHAR(32)), CAST(? AS INTEGER), c.id, CAST(? AS INTEGER)"
-    await db.fetch(
+    _announce(await db.fetch(
         "INSERT INTO notification (user_id, kind, project_id, claim_id, actor_id, created_at) "
         f"SELECT c.user_id, {values}, CURRENT_TIMESTAMP FROM claim c "
         f"WHERE c.id IN ({marks}) AND c.user_id IS NOT NULL AND c.user_id <> ? "
         f"UNION ALL SELECT m.user_id, {values}, CURRENT_TIMESTAMP FROM claim c JOIN membership m "
-        f"ON m.org_id = c.org_id AND m.role IN ({_MANAGERS}) WHERE c.id IN ({marks}) AND m.user_id <> ? RETURNING id",
+        f"ON m.org_id = c.org_id AND m.role IN ({_MANAGERS}) WHERE c.id IN ({marks}) AND m.user_id <> ? "
+        "RETURNING id, user_id",
         [kind.value, project_id, actor_id, *claim_ids, actor_id or 0,
          kind.value, project_id, actor_id, *claim_ids, actor_id or 0],
-    )
+    ))
+
+
+def _announce(rows: list[dict]) -> None:
+    """Name each new notification for its reader's live subscription."""
+    for row in rows:
+        events.emit(events.notifications_topic(int(row["user_id"])), notification=int(row["id"]))
 
 
 def _filter_sql(user_id: int, unread_only: bool) -> tuple[str, list]:
@@ -111,3 +118,8 @@ async def mark_read(*, user_id: int, notification_ids: list[int]) -> list[Notifi
     await Notification.filter(id__in=notification_ids, user_id=user_id, read_at=None).update(
         read_at=datetime.now(timezone.utc))
     return list(await Notification.filter(id__in=notification_ids, user_id=user_id).order_by("-id"))
+
+
+async def get_own(*, user_id: int, notification_ids: list[int]) -> dict[int, Notification]:
+    """The user's own notifications among the ids (others' are not found), one statement."""
+    return {n.id: n for n in await Notification.filter(id__in=notification_ids, user_id=user_id)}

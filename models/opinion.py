@@ -5,6 +5,7 @@ answers they get. Replies are appended, never edited; the first reply's time fee
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -14,6 +15,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from jinlin import db
+from models import photo as photo_model
 from models.compound import Compound
 from models.enums import ProjectCategory
 from models.org import Org
@@ -174,11 +176,18 @@ async def count(*, user_id: int | None, managed_org_ids: list[int], mine: bool, 
 
 async def submit(*, text: str, category: ProjectCategory | None, compound_id: int | None, org_id: int,
                  channel: OpinionChannel, anonymous: bool, author_id: int | None, contact_phone: str | None,
-                 recorded_by: int | None) -> Opinion:
-    """Record an opinion (OPEN)."""
-    return await Opinion.create(text=text, category=category, compound_id=compound_id, org_id=org_id, channel=channel,
-                                anonymous=anonymous, author_id=author_id, contact_phone=contact_phone,
-                                recorded_by_id=recorded_by)
+                 recorded_by: int | None, photos: Sequence[photo_model.PhotoFile] = ()) -> Opinion:
+    """Record an opinion (OPEN) with its photos' rows (files already stored), in one transaction."""
+    async with in_transaction():
+        opinion = await Opinion.create(text=text, category=category, compound_id=compound_id, org_id=org_id,
+                                       channel=channel, anonymous=anonymous, author_id=author_id,
+                                       contact_phone=contact_phone, recorded_by_id=recorded_by)
+        if photos:  # uploaded by whoever submitted it: the staff member recording it, else the resident in the app
+            uploader = recorded_by if recorded_by is not None else author_id
+            if uploader is None:
+                raise ValueError("photos need the user who uploaded them")
+            await photo_model.attach(photos=photos, uploaded_by_id=uploader, opinion_id=opinion.id)
+    return opinion
 
 
 async def assign(*, opinion_id: int, org_id: int) -> bool:

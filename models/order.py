@@ -6,6 +6,7 @@ append-only OrderEvent in one transaction: two providers or two clicks racing, o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from enum import Enum
 
@@ -13,7 +14,8 @@ from tortoise import fields
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from jinlin import db
+from jinlin import db, events
+from models import photo as photo_model
 from models.compound import Compound
 from models.enums import ProjectCategory
 from models.org import Org
@@ -272,8 +274,9 @@ async def count(*, user_id: int | None, managed_org_ids: list[int], mine: bool, 
 
 
 async def place(*, resident_id: int, compound: Compound, category: ProjectCategory, description: str,
-                offering_id: int | None, preferred_time: datetime | None) -> Order:
-    """A new SUBMITTED order and its first event, in one transaction."""
+                offering_id: int | None, preferred_time: datetime | None,
+                photos: Sequence[photo_model.PhotoFile] = ()) -> Order:
+    """A new SUBMITTED order, its first event and its photos' rows (files already stored), in one transaction."""
     now = datetime.now(timezone.utc)
     async with in_transaction():
         order = await Order.create(resident_id=resident_id, compound_id=compound.id,
@@ -282,6 +285,8 @@ async def place(*, resident_id: int, compound: Compound, category: ProjectCatego
                                    updated_at=now)
         await OrderEvent.create(order_id=order.id, action=OrderAction.PLACED, status=OrderStatus.SUBMITTED,
                                 actor_id=resident_id, at=now)
+        await photo_model.attach(photos=photos, uploaded_by_id=resident_id, order_id=order.id)
+    events.emit(events.order_topic(order.id))
     return order
 
 
@@ -308,6 +313,7 @@ async def transition(*, order_id: int, expected: tuple[OrderStatus, ...], to: Or
                                     price_fen=event_price_fen, note=note, at=now)
     except _Lost:
         return False
+    events.emit(events.order_topic(order_id))
     return True
 
 

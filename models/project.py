@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from tortoise.models import Model
 
-from jinlin import db
+from jinlin import db, events
 from models.alliance import allied_sql
 from models.compound import Compound
 from models.enums import ClaimStatus, ProjectCategory, ProjectStatus
@@ -268,6 +268,8 @@ async def cancel(*, project_id: int, allowed_from: tuple[ProjectStatus, ...]) ->
             await Claim.filter(id__in=[c.id for c in active]).update(status=ClaimStatus.WITHDRAWN, active_key=None)
             await db.execute("UPDATE project SET claimed_count = claimed_count - ? WHERE id = ?",
                              [len(active), project_id])
+    for withdrawn in active:
+        events.emit(events.claims_topic(project_id), claim=withdrawn.id)
     return active
 
 
@@ -285,10 +287,12 @@ async def claim(*, project_id: int, claimed_by: int, user_id: int | None, org_id
             if taken != 1:
                 project = await Project.get(id=project_id)
                 raise ClaimRefused("INVALID_STATE" if project.status is not ProjectStatus.OPEN else "CAPACITY_FULL")
-            return await Claim.create(project_id=project_id, user_id=user_id, org_id=org_id,
-                                      claimed_by_id=claimed_by, status=ClaimStatus.ACTIVE, active_key=key)
+            created = await Claim.create(project_id=project_id, user_id=user_id, org_id=org_id,
+                                         claimed_by_id=claimed_by, status=ClaimStatus.ACTIVE, active_key=key)
     except IntegrityError:
         raise AlreadyClaimed() from None
+    events.emit(events.claims_topic(project_id), claim=created.id)
+    return created
 
 
 async def has_live_claim(*, project_id: int, user_id: int | None, org_id: int | None) -> bool:
@@ -318,6 +322,7 @@ async def _release(*, claim: Claim, to: ClaimStatus, allowed_from: ClaimStatus, 
         if changed != 1:
             return False
         await db.execute("UPDATE project SET claimed_count = claimed_count - 1 WHERE id = ?", [claim.project_id])
+    events.emit(events.claims_topic(claim.project_id), claim=claim.id)
     return True
 
 
@@ -325,6 +330,8 @@ async def report_done(*, claim: Claim, hours: float, note: str | None) -> bool:
     """ACTIVE -> DONE with the hours the claimant reports; False when it was not ACTIVE."""
     changed = await Claim.filter(id=claim.id, status=ClaimStatus.ACTIVE).update(
         status=ClaimStatus.DONE, reported_hours=hours, note=note)
+    if changed == 1:
+        events.emit(events.claims_topic(claim.project_id), claim=claim.id)
     return changed == 1
 
 
@@ -333,6 +340,8 @@ async def verify(*, claim: Claim, approved: bool, hours: float | None, comment: 
     if approved:
         changed = await Claim.filter(id=claim.id, status=ClaimStatus.DONE).update(
             status=ClaimStatus.VERIFIED, verified_hours=hours, comment=comment)
+        if changed == 1:
+            events.emit(events.claims_topic(claim.project_id), claim=claim.id)
         return changed == 1
     return await _release(claim=claim, to=ClaimStatus.REJECTED, allowed_from=ClaimStatus.DONE, comment=comment)
 

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 
 from auth import policies
+from models import notification as notification_model
 from schema.alliance import Alliance
 from schema.compound import Compound
 from schema.duty import DutyShift
@@ -17,6 +18,7 @@ from schema.opinion import Opinion
 from schema.order import Order, ServiceOffering
 from schema.poll import Poll
 from schema.meeting import Meeting, Resolution
+from schema.notification import Notification
 from schema.errors import invalid_argument
 from schema.org import Org
 from schema.project import Claim, Project
@@ -152,6 +154,13 @@ async def _poll(ctx: Context, pk: int) -> Any:
     return Poll.from_model(row) if row else None
 
 
+async def _notification(ctx: Context, pk: int) -> Any:
+    if ctx.viewer.user_id is None:
+        return None
+    row = (await notification_model.get_own(user_id=ctx.viewer.user_id, notification_ids=[pk])).get(pk)
+    return Notification.from_model(row) if row else None
+
+
 # Type name -> fetch-and-check; each later domain registers its node types here.
 NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Org": _org,
@@ -171,6 +180,7 @@ NODE_TYPES: dict[str, Callable[[Context, int], Awaitable[Any]]] = {
     "Opinion": _opinion,
     "Household": _household,
     "Poll": _poll,
+    "Notification": _notification,
 }
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 
+from jinlin import events
 from models import notification as notification_model
 from resolvers.common import require_login
+from resolvers import live
 from schema.context import Context
 from schema.errors import ErrorCode, user_error
 from schema.notification import MarkNotificationsReadInput, MarkNotificationsReadPayload, Notification
-from schema.relay import MAX_PAGE, pk_of
+from schema.relay import MAX_PAGE, pk_of, to_global_id
 
 Info = strawberry.Info[Context, None]
 
@@ -25,3 +29,12 @@ async def mark_notifications_read(info: Info, input: MarkNotificationsReadInput)
     rows = await notification_model.mark_read(user_id=user_id, notification_ids=ids) if ids else []
     unread = await notification_model.count(user_id=user_id, unread_only=True)
     return MarkNotificationsReadPayload(notifications=[Notification.from_model(n) for n in rows], unread_count=unread)
+
+
+async def notification_added(info: Info) -> AsyncGenerator[Notification, None]:
+    """The viewer's notifications as they are created (the list `viewer.notifications` holds them afterwards)."""
+    ctx = info.context
+    user_id = require_login(ctx)
+    async for notification in live.follow(ctx, topic=events.notifications_topic(user_id),
+                                          node_id=lambda data: to_global_id("Notification", data["notification"])):
+        yield notification

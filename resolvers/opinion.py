@@ -9,6 +9,7 @@ from models import opinion as opinion_model
 from models import user as user_model
 from models.opinion import OpinionChannel
 from resolvers.common import audit_target, check_phone, check_text, load_compound, load_org, require_login
+from resolvers.photo import check_photos, store_photos
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.opinion import (
@@ -75,11 +76,13 @@ async def submit_opinion(info: Info, input: SubmitOpinionInput) -> OpinionPayloa
             person = await user_model.get_by_phone(phone=phone) if not errors else None
             author_id = person.id if person else None
             contact_phone = None if person else phone
+    photos = await check_photos(ctx, errors, input.photos)
     if errors:
         return OpinionPayload(errors=errors)
     row = await opinion_model.submit(text=text, category=input.category, compound_id=compound.id if compound else None,
                                      org_id=owner_id, channel=input.channel, anonymous=input.anonymous,
-                                     author_id=author_id, contact_phone=contact_phone, recorded_by=recorded_by)
+                                     author_id=author_id, contact_phone=contact_phone, recorded_by=recorded_by,
+                                     photos=await store_photos(ctx, photos))
     audit_target(ctx, org_id=owner_id, object_id=to_global_id("Opinion", row.id))
     return OpinionPayload(opinion=Opinion.from_model(row))
 

@@ -7,14 +7,19 @@ leaves two winners: the loser gets INVALID_STATE.
 from __future__ import annotations
 
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 
+from jinlin import events
 from auth import policies
 from models import household as household_model
 from models import order as order_model
 from models.enums import OrgKind
 from models.order import OrderAction, OrderStatus
 from resolvers.common import audit_target, check_range, check_text, load_compound, load_org, require_login
+from resolvers.photo import check_photos, store_photos
+from resolvers import live
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.order import (
@@ -146,11 +151,12 @@ async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:
             errors.append(user_error(ctx.lang, ErrorCode.INVALID_STATE, ["offeringId"], "offering_not_approved"))
         elif offering is not None and offering.category is not input.category:
             errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["category"], "category_mismatch"))
+    photos = await check_photos(ctx, errors, input.photos)
     if errors:
         return OrderPayload(errors=errors)
     row = await order_model.place(resident_id=user_id, compound=compound, category=input.category,
                                   description=description, offering_id=offering.id if offering else None,
-                                  preferred_time=input.preferred_time)
+                                  preferred_time=input.preferred_time, photos=await store_photos(ctx, photos))
     audit_target(ctx, object_id=to_global_id("Order", row.id))
     return OrderPayload(order=Order.from_model(row))
 
@@ -314,3 +320,12 @@ async def cancel_order(info: Info, input: CancelOrderInput) -> OrderPayload:
                                          action=OrderAction.CANCELLED, actor_id=user_id, note=reason,
                                          event_provider_id=row.provider_id)
     return await _after(ctx, row.id, moved)
+
+
+async def order_updated(info: Info, order_id: strawberry.ID) -> AsyncGenerator[Order, None]:
+    """The order each time its status changes, for whoever may see it (resident, provider, community staff)."""
+    ctx = info.context
+    async for order in live.follow(ctx, topic=events.order_topic(pk_of(order_id, "Order") or 0),
+                                   node_id=lambda _data: order_id,
+                                   check=lambda: live.visible(ctx, order_id, "Order")):
+        yield order

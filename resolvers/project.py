@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 
+from jinlin import events
 from auth import policies
 from models import notification as notification_model
 from models import project as project_model
@@ -12,6 +15,7 @@ from models.enums import OrgKind
 from models.enums import ProjectStatus as Status
 from models.notification import NotificationKind
 from resolvers.common import audit_target, check_range, check_text, load_compound, load_org, require_login
+from resolvers import live
 from schema.context import Context
 from schema.errors import ErrorCode, UserError, forbidden, user_error
 from schema.project import (
@@ -305,3 +309,13 @@ async def verify_claim(info: Info, input: VerifyClaimInput) -> ClaimPayload:
     await notification_model.notify_claimants(claim_ids=[claim.id], kind=kind, project_id=project.id,
                                               actor_id=ctx.viewer.user_id)
     return await _claim_payload(ctx, claim.id)
+
+
+async def claim_updated(info: Info, project_id: strawberry.ID) -> AsyncGenerator[Claim, None]:
+    """Each claim on a project as it is made, withdrawn, reported done or verified: every claim for the
+    publisher's managers, the viewer's own claims for anyone else who may see the project."""
+    ctx = info.context
+    async for claim in live.follow(ctx, topic=events.claims_topic(pk_of(project_id, "Project") or 0),
+                                   node_id=lambda data: to_global_id("Claim", data["claim"]),
+                                   check=lambda: live.visible(ctx, project_id, "Project")):
+        yield claim

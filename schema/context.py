@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from auth.viewer import Viewer
+from jinlin.events import Bus
 from jinlin.settings import Settings
 from models import alliance as alliance_model
 from models import compound as compound_model
@@ -23,6 +25,7 @@ from models import order as order_model
 from models import poll as poll_model
 from models import meeting as meeting_model
 from models import org as org_model
+from models import photo as photo_model
 from models import project as project_model
 from models import registration as registration_model
 from models import resource as resource_model
@@ -298,6 +301,10 @@ class Loaders:
         return by_key(lambda ids: order_model.events_of(order_ids=ids), default=[])
 
     @cached_property
+    def order_photos(self) -> DataLoader[int, list[photo_model.Photo]]:
+        return by_key(lambda ids: photo_model.for_orders(order_ids=ids), default=[])
+
+    @cached_property
     def opinion(self) -> DataLoader[int, opinion_model.Opinion | None]:
         return by_key(lambda ids: opinion_model.get_many(opinion_ids=ids))
 
@@ -309,6 +316,10 @@ class Loaders:
     @cached_property
     def opinion_replies(self) -> DataLoader[int, list[opinion_model.OpinionReply]]:
         return by_key(lambda ids: opinion_model.replies_of(opinion_ids=ids), default=[])
+
+    @cached_property
+    def opinion_photos(self) -> DataLoader[int, list[photo_model.Photo]]:
+        return by_key(lambda ids: photo_model.for_opinions(opinion_ids=ids), default=[])
 
     @cached_property
     def opinion_stats(self) -> DataLoader[int, opinion_model.OpinionStats]:
@@ -393,10 +404,29 @@ class Context:
     lang: str
     loaders: Loaders = field(default_factory=Loaders)
     audit: AuditNote = field(default_factory=lambda: AuditNote())
+    bus: Bus = field(default_factory=Bus)
+    # A websocket's connection_init payload (strawberry fills it in) and when the token it carried expires.
+    connection_params: dict[str, Any] | None = None
+    token_expires_at: datetime | None = None
+
+    def authenticate(self, user_id: int, *, expires_at: datetime) -> None:
+        """Log a websocket in with the token from its connection_init (HTTP requests are logged in by the
+        middleware before the context exists)."""
+        self.token_expires_at = expires_at
+        self.fresh()
+        self.viewer.user_id = user_id
+
+    def fresh(self) -> None:
+        """Forget everything loaded so far: a subscription re-reads objects and the viewer's rights per event, since
+        either may have changed since the socket opened."""
+        loaders = Loaders()
+        loaders.viewer = Viewer(user_id=self.viewer.user_id, loaders=loaders)
+        self.loaders, self.viewer = loaders, loaders.viewer
 
 
 def build(
-    request: Request, response: Response | None, settings: Settings, user_id: int | None, token_error: bool = False
+    request: Request, response: Response | None, settings: Settings, user_id: int | None, token_error: bool = False,
+    *, bus: Bus | None = None,
 ) -> Context:
     """Assemble the context once the token has been checked (by the auth middleware)."""
     loaders = Loaders()
@@ -408,6 +438,7 @@ def build(
         viewer=loaders.viewer,
         lang=language_of(request.headers.get("accept-language", "")),
         loaders=loaders,
+        bus=bus or Bus(),
     )
 
 

@@ -48,6 +48,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "密码错误次数过多，请 {minutes} 分钟后再试",
         "Too many wrong passwords; try again in {minutes} minutes",
     ),
+    "subscription_needs_websocket": ("订阅请通过 WebSocket（graphql-transport-ws 协议）连接 /graphql",
+                                     "Subscriptions run over a websocket to /graphql (graphql-transport-ws)"),
+    "operation_needs_http": ("WebSocket 只承载订阅；查询和变更请通过 HTTP 发送到 /graphql",
+                             "The websocket carries subscriptions only; send queries and mutations over HTTP to "
+                             "/graphql"),
     "not_found": ("找不到该对象", "No such object"),
     "invalid_parent": ("{kind} 不能放在 {parent} 之下", "A {kind} cannot be placed under a {parent}"),
     "parent_required": ("{kind} 必须有上级组织", "A {kind} needs a parent organisation"),
@@ -145,6 +150,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "Idempotency-Key must be 1 to {max} printable characters"),
     "idempotency_key_reused": ("该 Idempotency-Key 已用于另一个请求", "This Idempotency-Key was used for another request"),
     "idempotency_key_pending": ("相同的请求仍在处理中，请稍后重试", "The same request is still being processed; retry shortly"),
+    "photo_count": ("最多上传 {max} 张照片", "At most {max} photos"),
+    "photo_not_file": ("须为上传的文件（multipart 请求）", "Must be an uploaded file (a multipart request)"),
+    "photo_too_large": ("每张照片不能超过 {mb} MB", "Each photo may be at most {mb} MB"),
+    "photo_type": ("照片须为 JPEG、PNG 或 WebP 图片", "A photo must be a JPEG, PNG or WebP image"),
+    "photo_link_invalid": ("照片链接无效", "The photo link is not valid"),
+    "photo_link_expired": ("照片链接已过期，请刷新后重试", "The photo link has expired; reload to get a new one"),
+    "upload_needs_authorization": ("上传文件须带 Authorization: Bearer 请求头（防止跨站请求伪造）",
+                                   "Uploads need an Authorization: Bearer header (cross-site request forgery "
+                                   "protection)"),
+    "body_too_large": ("请求体过大（上限 {max}）", "The request body is too large (at most {max})"),
     "bad_cursor": ("分页游标无效", "Invalid pagination cursor"),
     "bad_id": ("ID 无效", "Invalid ID"),
 }

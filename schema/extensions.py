@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import strawberry
@@ -16,8 +16,11 @@ from strawberry.extensions import (
     SchemaExtension, ValidationCache,
 )
 from strawberry.extensions.field_extension import FieldExtension
+from starlette.websockets import WebSocket
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from jinlin import events
 from jinlin.settings import Settings
 from schema.errors import ApiError, message
 
@@ -76,6 +79,38 @@ class TokenGate(SchemaExtension):
         yield
 
 
+class Transports(SchemaExtension):
+    """Each transport carries what it is for: subscriptions over the websocket only (queries and mutations go over
+    HTTP, where retries are idempotent, answers cacheable, limits apply and the token is read per request), and
+    never over HTTP."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context.context
+        over_socket = isinstance(getattr(ctx, "request", None), WebSocket)
+        subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        error = None
+        if subscription and not over_socket:
+            error = ApiError("SUBSCRIPTION_NEEDS_WEBSOCKET", message(ctx.lang, "subscription_needs_websocket"))
+        elif over_socket and not subscription:
+            error = ApiError("OPERATION_NEEDS_HTTP", message(ctx.lang, "operation_needs_http"))
+        if error is not None:
+            self.execution_context.result = GraphQLExecutionResult(data=None, errors=[error])
+        yield
+
+
+class LiveEvents(SchemaExtension):
+    """Publishes the changes an operation named (jinlin.events.emit) once it has finished, so subscribers never
+    re-read an object before the transaction that changed it has committed."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        bus = getattr(self.execution_context.context, "bus", None)
+        if bus is None:
+            yield
+            return
+        async with events.collecting(bus):
+            yield
+
+
 class ErrorPolicy(MaskErrors):
     """Masks unexpected faults as `INTERNAL` (logging them with the traceback) and labels the rest with a code."""
 
@@ -108,7 +143,7 @@ def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | 
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         ]
-    extensions += [TokenGate, ErrorPolicy]
+    extensions += [TokenGate, Transports, LiveEvents, ErrorPolicy]
     return extensions
 
 

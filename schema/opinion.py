@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from auth import policies
 from models import opinion as opinion_model
@@ -13,6 +14,7 @@ from schema.compound import Compound
 from schema.context import Context
 from schema.errors import UserError
 from schema.org import Org
+from schema.photo import Photo
 from schema.project import ProjectCategory
 from schema.relay import Node, to_global_id
 
@@ -108,6 +110,11 @@ class Opinion(Node):
     async def replies(self, info: Info) -> list[OpinionReply]:
         return [OpinionReply.from_model(r) for r in await info.context.loaders.opinion_replies.load(self.pk)]
 
+    @strawberry.field(description="The photos sent with it, in upload order.")
+    async def photos(self, info: Info) -> list[Photo]:
+        rows = await info.context.loaders.opinion_photos.load(self.pk)
+        return [Photo.from_model(p, info.context.settings) for p in rows]
+
 
 @strawberry.type(description="How an org's subtree answers residents.")
 class OpinionStats:
@@ -141,6 +148,9 @@ class SubmitOpinionInput:
     anonymous: bool = False
     resident_phone: str | None = None
     org_id: strawberry.ID | None = None
+    photos: list[Upload] | None = strawberry.field(
+        default=None, description="Up to 6 photos (JPEG, PNG or WebP, judged by their bytes; at most 5 MB each), sent "
+                                  "as files of a GraphQL multipart request with an `Authorization: Bearer` header.")
 
 
 @strawberry.input

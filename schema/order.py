@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from auth import policies
 from models import order as order_model
@@ -13,6 +14,7 @@ from schema.compound import Compound
 from schema.context import Context
 from schema.errors import UserError
 from schema.org import Org
+from schema.photo import Photo
 from schema.project import ProjectCategory
 from schema.relay import Node, to_global_id
 
@@ -139,6 +141,11 @@ class Order(Node):
     async def events(self, info: Info) -> list[OrderEvent]:
         return [OrderEvent.from_model(e) for e in await info.context.loaders.order_events.load(self.pk)]
 
+    @strawberry.field(description="The photos the resident attached, in upload order.")
+    async def photos(self, info: Info) -> list[Photo]:
+        rows = await info.context.loaders.order_photos.load(self.pk)
+        return [Photo.from_model(p, info.context.settings) for p in rows]
+
 
 @strawberry.input(description="Filter for the order list.")
 class OrderFilter:
@@ -177,6 +184,9 @@ class PlaceOrderInput:
     description: str
     offering_id: strawberry.ID | None = None
     preferred_time: datetime | None = None
+    photos: list[Upload] | None = strawberry.field(
+        default=None, description="Up to 6 photos (JPEG, PNG or WebP, judged by their bytes; at most 5 MB each), sent "
+                                  "as files of a GraphQL multipart request with an `Authorization: Bearer` header.")
 
 
 @strawberry.input(description="Community staff dispatch a SUBMITTED order to a provider; `priceFen` defaults to the "

@@ -66,6 +66,20 @@ class Query:
     polls: Connection[Poll] = strawberry.field(resolver=poll_r.polls)
 
 
+@strawberry.type(description="Live updates over graphql-transport-ws (the access token goes in connection_init's "
+                               "payload as {\"Authorization\": \"Bearer <accessToken>\"}). Each event is the object "
+                               "as the subscriber may see it at that moment.")
+class Subscription:
+    order_updated: Order = strawberry.subscription(
+        resolver=order_r.order_updated, description="An order each time its status changes. NOT_FOUND for an order "
+                                                    "the viewer may not see.")
+    claim_updated: Claim = strawberry.subscription(
+        resolver=project_r.claim_updated, description="Claims on a project as they are made or change status: all of "
+                                                      "them for the publisher's managers, otherwise the viewer's own.")
+    notification_added: Notification = strawberry.subscription(
+        resolver=notification_r.notification_added, description="The viewer's new notifications.")
+
+
 def mutation(resolver: Any) -> Any:
     """Every mutation is audited (one append-only row per call)."""
     return strawberry.mutation(resolver=resolver, extensions=[Audited()])
@@ -151,6 +165,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Org, Compound, User, Registration, Project, Claim, Notification, Resource, Booking, Alliance, Meeting,
                Resolution, DutyShift, ServiceOffering, Order, Opinion, Household, Poll],
         extensions=extensions.build(settings),

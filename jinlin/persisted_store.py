@@ -1,0 +1,75 @@
+"""Where persisted-query documents live: the database by default, Redis when JINLIN_REDIS_URL is set (every worker
+and machine shares it, and the database is spared a lookup per request)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from models import persisted_query
+
+log = logging.getLogger("jinlin.persisted")
+
+# A document unused for this long is forgotten by Redis; the app re-registers it on its next miss (APQ's design).
+REDIS_TTL_SECONDS = 30 * 24 * 3600
+
+
+class Store(Protocol):
+    """A hash -> document map that outlives the process."""
+
+    async def get(self, sha256: str) -> str | None: ...
+
+    async def put(self, sha256: str, query: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class DatabaseStore:
+    """The `persisted_query` table (kept forever: the documents are an app's few hundred operations)."""
+
+    async def get(self, sha256: str) -> str | None:
+        """The document registered under a hash, if any."""
+        return await persisted_query.get(sha256=sha256)
+
+    async def put(self, sha256: str, query: str) -> None:
+        """Register a document; registering twice is harmless."""
+        await persisted_query.put(sha256=sha256, query=query)
+
+    async def close(self) -> None:
+        """The ORM's connections are closed by the ORM."""
+
+
+class RedisStore:
+    """Redis keys `jinlin:apq:<sha256>`, refreshed on every hit. Redis trouble degrades to a miss (the app sends
+    the document along and the operation still runs), never to a failed request."""
+
+    def __init__(self, url: str, *, prefix: str = "jinlin:apq:") -> None:
+        import redis.asyncio as redis
+
+        self._redis: Any = redis.from_url(url)
+        self.prefix = prefix
+
+    async def get(self, sha256: str) -> str | None:
+        """The document under a hash, refreshing its lifetime."""
+        try:
+            value = await self._redis.getex(self.prefix + sha256, ex=REDIS_TTL_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - a miss: Apollo's link sends the document next
+            log.error("persisted-query lookup in Redis failed: %s", exc)
+            return None
+        return value.decode() if value is not None else None
+
+    async def put(self, sha256: str, query: str) -> None:
+        """Register a document (the first registration wins, though equal hashes mean equal documents)."""
+        try:
+            await self._redis.set(self.prefix + sha256, query.encode(), ex=REDIS_TTL_SECONDS, nx=True)
+        except Exception as exc:  # noqa: BLE001 - the operation runs anyway, it is just not remembered
+            log.error("persisted-query registration in Redis failed: %s", exc)
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()
+
+
+def create(redis_url: str | None) -> Store:
+    """Redis when configured, the database otherwise."""
+    return RedisStore(redis_url) if redis_url else DatabaseStore()
