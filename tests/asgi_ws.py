@@ -63,14 +63,14 @@ class WsClient:
     async def _send(self, message: dict[str, Any]) -> None:
         await self._outgoing.put(message)
 
-    async def _next_raw(self, timeout: float = 5) -> dict[str, Any]:
+    async def _next_raw(self, timeout: float = 10) -> dict[str, Any]:
         return await asyncio.wait_for(self._outgoing.get(), timeout=timeout)
 
     async def send(self, message: dict[str, Any]) -> None:
         """Send one protocol message."""
         await self._incoming.put({"type": "websocket.receive", "text": json.dumps(message)})
 
-    async def receive(self, timeout: float = 5) -> dict[str, Any]:
+    async def receive(self, timeout: float = 10) -> dict[str, Any]:
         """The next protocol message; raises Closed when the server closes the socket instead."""
         message = await self._next_raw(timeout)
         if message["type"] == "websocket.close":
