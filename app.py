@@ -27,9 +27,10 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import tokens
 from auth.middleware import AuthMiddleware
-from jinlin import events, persisted_store, photos
+from jinlin import events, persisted_store, photos, rate_limit
 from jinlin import settings as settings_module
 from jinlin.body_limit import BodyLimit
+from jinlin.timeouts import RequestTimeout
 from jinlin.db import tortoise_config
 from jinlin.http_cache import HttpCache
 from jinlin.http_media import GraphQLResponseMedia
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     settings = settings or settings_module.load()
 
     view = GraphQLView(settings)
+    limiter = rate_limit.create(settings.redis_url)  # one per process: every request's buckets in one place
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,16 +229,22 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
         finally:
             await view.bus.stop()
             await view.store.close()
+            await limiter.close()
 
     return Starlette(
         routes=[Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view),
                 Route("/healthz", healthz),
                 Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"])],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
+                    # Outside everything that reads the body or runs the operation: it cuts both off in time.
+                    Middleware(RequestTimeout, path="/graphql", request_timeout=settings.request_timeout,
+                               body_timeout=settings.body_timeout),
                     Middleware(BodyLimit, path="/graphql"),
                     Middleware(HttpCache, path="/graphql", public_max_age=settings.cache_max_age),
                     Middleware(GraphQLResponseMedia, path="/graphql"),
                     Middleware(AuthMiddleware, settings=settings),
+                    # Inside auth (it limits per user too), outside idempotency (a refused retry claims no key).
+                    Middleware(rate_limit.RateLimitMiddleware, limiter=limiter, settings=settings),
                     Middleware(Idempotency, path="/graphql")],
         lifespan=lifespan,
     )

@@ -141,10 +141,12 @@ async def can_see_claim(viewer: Viewer, claim: Claim, project_org_id: int) -> bo
 
 
 async def can_act_for_claim(viewer: Viewer, claim: Claim) -> bool:
-    """Withdrawing and reporting belong to the claimant: the member, or a manager of the claiming org."""
+    """Withdrawing and reporting belong to the claimant: the member, or the claiming org's own ADMIN/STAFF. As for
+    claiming in its name, managing a team's parent is not running the team (else the publisher's managers above a
+    team could report its hours and then verify them themselves)."""
     if claim.user_id is not None:
         return viewer.user_id == claim.user_id
-    return claim.org_id is not None and await can_manage(viewer, claim.org_id)
+    return claim.org_id is not None and (await viewer.roles()).get(claim.org_id) in MANAGER_ROLES
 
 
 async def can_see_registration(viewer: Viewer, user_id: int, branch_id: int) -> bool:

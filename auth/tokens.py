@@ -1,4 +1,9 @@
-"""JWT access and refresh tokens: HS256 pinned, every registered claim required, types not interchangeable."""
+"""JWT access and refresh tokens: HS256 pinned, every registered claim required, types not interchangeable.
+
+Tokens are signed with JINLIN_SECRET_KEY. During a key rotation JINLIN_SECRET_KEY_PREVIOUS holds the old key: tokens
+it signed still verify (until they expire: 15 minutes for access, 30 days for refresh tokens), and a refresh then
+returns a pair signed with the new key, so nobody is logged out. Nothing is ever signed with the previous key.
+"""
 
 from __future__ import annotations
 
@@ -61,19 +66,32 @@ def issue(settings: Settings, *, user_id: int, typ: TokenType, family: str | Non
     return token, TokenClaims(user_id=user_id, jti=jti, family=family, expires_at=expires)
 
 
+def _decode(settings: Settings, token: str) -> dict:
+    """The verified payload under the current key or, failing its signature check only, the previous one."""
+    keys = [settings.secret_key]
+    if settings.secret_key_previous and settings.secret_key_previous != settings.secret_key:
+        keys.append(settings.secret_key_previous)
+    for index, key in enumerate(keys):
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.InvalidSignatureError as exc:
+            if index == len(keys) - 1:
+                raise InvalidToken(str(exc)) from None
+        except jwt.PyJWTError as exc:  # signed by this key but expired, for another audience...: no other key helps
+            raise InvalidToken(str(exc)) from None
+    raise InvalidToken("no key")  # unreachable: there is always a current key
+
+
 def verify(settings: Settings, token: str, *, typ: TokenType) -> TokenClaims:
     """Decode and check a token; any defect raises InvalidToken (never a partial result)."""
-    try:
-        payload = jwt.decode(
-            token,
-            settings.secret_key,
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": REQUIRED_CLAIMS},
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from None
+    payload = _decode(settings, token)
     if payload.get("typ") != typ.value:
         raise InvalidToken("wrong token type")
     try:

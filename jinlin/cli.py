@@ -1,4 +1,5 @@
-"""The `jinlin` command: serve, migrate, seed, export-schema; bad settings end in one line on stderr."""
+"""The `jinlin` command: serve, migrate, seed, export-schema, backup, restore; bad settings end in one line on
+stderr."""
 
 from __future__ import annotations
 
@@ -103,6 +104,65 @@ def cmd_seed(args: argparse.Namespace) -> None:
     print(f"seeded {args.scale}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
+def _db_url_only(args: argparse.Namespace) -> str:
+    """The database URL of `--db` or JINLIN_DB_URL, checked: backup and restore need nothing else (no secret key, so
+    a backup job needs no signing key and creates no development secret)."""
+    url = args.db or os.environ.get("JINLIN_DB_URL") or settings_module.DEFAULT_DB_URL
+    return settings_module.normalise_db_url(url)
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    from jinlin import backup
+
+    url = _db_url_only(args)
+    out = Path(args.path)
+    try:
+        if backup.is_postgres_url(url):
+            summary = backup.backup_postgres(url, out)
+            kind = "pg_dump custom archive"
+        else:
+            db_file = settings_module.sqlite_path(url) or ""
+            if db_file != ":memory:" and out.exists() and out.resolve() == Path(db_file).resolve():
+                raise CliError(f"{out} is the database itself; choose another path")
+            summary = backup.backup_sqlite(db_file, out)
+            kind = "SQLite database"
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"backed up {_safe_url(url)} to {out} ({kind}): {summary.describe()}")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    from jinlin import backup
+
+    url = _db_url_only(args)
+    source = Path(args.path)
+    try:
+        kind = backup.file_kind(source)
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror or exc}") from None
+    postgres = backup.is_postgres_url(url)
+    if kind is None:
+        raise CliError(f"{source} is not a jinlin backup (neither an SQLite database nor a pg_dump custom archive)")
+    if kind == "sqlite" and postgres:
+        raise CliError(f"{source} is an SQLite backup; it cannot be restored into PostgreSQL ({_safe_url(url)})")
+    if kind == "pg_dump" and not postgres:
+        raise CliError(f"{source} is a PostgreSQL backup (pg_dump archive); it cannot be restored into SQLite "
+                       f"({_safe_url(url)})")
+    try:
+        if postgres:
+            summary = backup.restore_postgres(source, url, force=args.force)
+            checked = ""
+        else:
+            summary, integrity = backup.restore_sqlite(source, settings_module.sqlite_path(url) or "",
+                                                       force=args.force)
+            if integrity != "ok":
+                raise CliError(f"restored {source} into {_safe_url(url)}, but integrity_check reports: {integrity}")
+            checked = ", integrity_check ok"
+    except backup.BackupError as exc:
+        raise CliError(str(exc)) from None
+    print(f"restored {source} into {_safe_url(url)}: {summary.tables} tables, {summary.rows} rows{checked}")
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from schema.root import build_schema
 
@@ -144,14 +204,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # Workers are separate processes: hand them the resolved settings through the environment.
     os.environ["JINLIN_DB_URL"] = settings.db_url
     os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
+    if settings.secret_key_previous:
+        os.environ["JINLIN_SECRET_KEY_PREVIOUS"] = settings.secret_key_previous
     os.environ["JINLIN_ENV"] = settings.env
     if args.workers > 1 and settings.redis_url is None:
         print("warning: several workers without JINLIN_REDIS_URL: a live update reaches only the subscribers of the "
               "worker that made the change", file=sys.stderr, flush=True)
     print(f"serving GraphQL on http://{args.host}:{args.port}/graphql (subscriptions: ws://{args.host}:{args.port}"
           "/graphql)", flush=True)
+    # A restart waits for running requests (their time limit, and a little) but not for ever on open websockets,
+    # and a websocket message is a subscription request: 1 MiB is plenty (uvicorn's default is 16 MiB).
     uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", proxy_headers=True, server_header=False)
+                log_level="info", proxy_headers=True, server_header=False,
+                timeout_graceful_shutdown=settings.request_timeout + 5, ws_max_size=1024 * 1024)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,6 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--scale", choices=["demo", "siming"], default="demo")
     seed.add_argument("--db")
     seed.set_defaults(func=cmd_seed)
+
+    backup = sub.add_parser("backup", help="copy the database to PATH (SQLite: online backup; PostgreSQL: pg_dump)")
+    backup.add_argument("path", metavar="PATH")
+    backup.add_argument("--db", help="database URL (default: $JINLIN_DB_URL or sqlite://jinlin.sqlite3)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="put a backup from PATH into the database")
+    restore.add_argument("path", metavar="PATH")
+    restore.add_argument("--db", help="database URL (default: $JINLIN_DB_URL or sqlite://jinlin.sqlite3)")
+    restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    restore.set_defaults(func=cmd_restore)
 
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("-o", "--output", default=None)

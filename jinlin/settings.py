@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -24,11 +26,30 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """`count` requests per `period` seconds, in bursts of up to `count`: a token bucket of `count` tokens refilling
+    at count/period a second (JINLIN_RATE_* as `COUNT/PERIOD`, e.g. `3000/60` or `10/10m`)."""
+
+    count: int
+    period: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.period
+
+    @property
+    def burst(self) -> int:
+        return self.count
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the process needs to know, so no module reads `os.environ` on its own."""
 
     db_url: str = DEFAULT_DB_URL
     secret_key: str = ""
+    # The key before the last rotation (JINLIN_SECRET_KEY_PREVIOUS): tokens it signed are still accepted, never issued.
+    secret_key_previous: str | None = None
     env: str = "development"
     jwt_issuer: str = "jinlin"
     jwt_audience: str = "jinlin-app"
@@ -39,6 +60,12 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 30
     max_tokens: int = 4000
+    # The most objects an operation's lists may return (schema.cost; JINLIN_MAX_QUERY_COST), in every environment.
+    max_query_cost: int = 10_000
+    # Seconds a /graphql request may run (JINLIN_REQUEST_TIMEOUT: then 503 TIMEOUT) and may take to send its body
+    # (JINLIN_BODY_TIMEOUT: then 408 REQUEST_TIMEOUT); jinlin.timeouts.
+    request_timeout: float = 30.0
+    body_timeout: float = 10.0
     cache_max_age: int = 60
     # Uploaded photos (JINLIN_PHOTO_DIR) and how long their signed URLs stay valid (JINLIN_PHOTO_URL_TTL, seconds).
     photo_dir: str = "photos"
@@ -47,6 +74,13 @@ class Settings:
     trusted_documents: Mapping[str, str] | None = None
     # Redis (JINLIN_REDIS_URL) for live-update fan-out and the persisted-query store across workers and machines.
     redis_url: str | None = None
+    # Rate limits (jinlin.rate_limit; None is off): per client address on /graphql (JINLIN_RATE_IP, loose: carrier NAT
+    # puts thousands of phones behind one address), per logged-in user (JINLIN_RATE_USER), per account on login,
+    # signUp and refreshToken (JINLIN_RATE_ACCOUNT); X-Forwarded-For counts from JINLIN_TRUSTED_PROXIES only.
+    rate_ip: RateLimit | None = RateLimit(3000, 60)
+    rate_user: RateLimit | None = RateLimit(300, 60)
+    rate_account: RateLimit | None = RateLimit(10, 600)
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -152,6 +186,9 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
         key = _dev_secret(url)
     if len(key.encode()) < MIN_SECRET_BYTES:
         raise SettingsError(f"JINLIN_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes long")
+    previous_key = environ.get("JINLIN_SECRET_KEY_PREVIOUS", "").strip() or None
+    if previous_key is not None and len(previous_key.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"JINLIN_SECRET_KEY_PREVIOUS must be at least {MIN_SECRET_BYTES} bytes long")
     raw_age = environ.get("JINLIN_CACHE_MAX_AGE", "60").strip() or "60"
     if not (raw_age.isascii() and raw_age.isdigit()):  # str.isdigit alone lets "²" through to int() (ValueError)
         raise SettingsError(f"JINLIN_CACHE_MAX_AGE must be a whole number of seconds, not {raw_age!r}")
@@ -160,15 +197,62 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
     if not (raw_ttl.isascii() and raw_ttl.isdigit() and 60 <= int(raw_ttl) <= 7 * 24 * 3600):
         raise SettingsError(f"JINLIN_PHOTO_URL_TTL must be whole seconds from 60 to 604800 (a week), not {raw_ttl!r}")
     photo_ttl = int(raw_ttl)
+    max_cost = _whole_number(environ, "JINLIN_MAX_QUERY_COST", 10_000, 1, 1_000_000_000, "objects")
+    request_timeout = _whole_number(environ, "JINLIN_REQUEST_TIMEOUT", 30, 1, 3600, "seconds")
+    body_timeout = _whole_number(environ, "JINLIN_BODY_TIMEOUT", 10, 1, 3600, "seconds")
     trusted = None
     if environ.get("JINLIN_PERSISTED_ONLY", "").strip() in {"1", "true", "yes"}:
         trusted = load_manifest(environ.get("JINLIN_PERSISTED_MANIFEST", "").strip())
     redis_url = environ.get("JINLIN_REDIS_URL", "").strip() or None
     if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError(f"JINLIN_REDIS_URL {redis_url!r} is not understood: use redis://HOST:PORT/DB")
-    return Settings(db_url=url, secret_key=key, env=env, cache_max_age=int(raw_age), trusted_documents=trusted,
-                    redis_url=redis_url, photo_dir=photo_dir, photo_url_ttl=photo_ttl)
+    limits = {name: parse_rate_limit(f"JINLIN_RATE_{name.upper()}", environ.get(f"JINLIN_RATE_{name.upper()}"),
+                                     getattr(Settings, f"rate_{name}")) for name in ("ip", "user", "account")}
+    return Settings(db_url=url, secret_key=key, secret_key_previous=previous_key, env=env,
+                    cache_max_age=int(raw_age), trusted_documents=trusted, max_query_cost=max_cost,
+                    request_timeout=float(request_timeout), body_timeout=float(body_timeout),
+                    redis_url=redis_url, photo_dir=photo_dir, photo_url_ttl=photo_ttl, rate_ip=limits["ip"],
+                    rate_user=limits["user"], rate_account=limits["account"],
+                    trusted_proxies=parse_proxies(environ.get("JINLIN_TRUSTED_PROXIES", "")))
 
+
+_RATE = re.compile(r"([0-9]+)/([0-9]+)([smh]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_rate_limit(name: str, raw: str | None, default: RateLimit | None) -> RateLimit | None:
+    """`COUNT/PERIOD` (the period in seconds, or with s, m or h: `10/10m`), `off`, or unset for the default."""
+    value = (raw or "").strip().lower()
+    if not value:
+        return default
+    if value == "off":
+        return None
+    match = _RATE.fullmatch(value.replace(" ", ""))
+    count, period = (int(match[1]), int(match[2]) * _UNIT_SECONDS[match[3]]) if match else (0, 0)
+    if not (1 <= count <= 1_000_000 and 1 <= period <= 86_400):
+        raise SettingsError(f"{name} must be COUNT/PERIOD, e.g. 600/60 (600 requests a minute; count 1 to 1000000, "
+                            f"period in seconds or with m or h, at most a day), or off; not {raw!r}")
+    return RateLimit(count, period)
+
+
+def parse_proxies(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """JINLIN_TRUSTED_PROXIES: addresses or networks of the reverse proxies whose X-Forwarded-For counts."""
+    networks = []
+    for item in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(f"JINLIN_TRUSTED_PROXIES: {item!r} is not an IP address or network (such as "
+                                "10.0.0.5 or 10.0.0.0/8)") from None
+    return tuple(networks)
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
+    """A whole-number setting within [low, high] (ASCII digits only: str.isdigit alone lets "²" through)."""
+    raw = environ.get(name, "").strip() or str(default)
+    if not (raw.isascii() and raw.isdigit() and low <= int(raw) <= high):
+        raise SettingsError(f"{name} must be a whole number of {unit} from {low} to {high}, not {raw!r}")
+    return int(raw)
 
 def load_manifest(path: str) -> dict[str, str]:
     """Read a persisted-document manifest as Apollo (`{"operations": [{"id", "body"}]}`) or graphql-codegen

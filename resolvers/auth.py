@@ -8,6 +8,7 @@ from tortoise.transactions import in_transaction
 
 from auth import passwords, tokens
 from auth.tokens import InvalidToken, TokenType
+from jinlin.rate_limit import account_attempt
 from models import user as user_model
 from resolvers.common import audit_target, check_phone, check_text
 from schema.auth import AuthPayload, LoginInput, LogoutInput, LogoutPayload, RefreshTokenInput, SignUpInput
@@ -46,6 +47,9 @@ async def sign_up(info: Info, input: SignUpInput) -> AuthPayload:
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["password"], "password"))
     if errors:
         return AuthPayload(errors=errors)
+    refused = await account_attempt(ctx, "phone", phone)
+    if refused is not None:
+        return AuthPayload(errors=[refused])
     user = await user_model.create(
         phone=phone, display_name=name, password_hash=await passwords.hash_password(input.password)
     )
@@ -55,10 +59,14 @@ async def sign_up(info: Info, input: SignUpInput) -> AuthPayload:
 
 
 async def login(info: Info, input: LoginInput) -> AuthPayload:
-    """Log in by phone and password; every attempt is recorded first, so racing guesses cannot pass the limit."""
+    """Log in by phone and password; every attempt is recorded first, so racing guesses cannot pass the limit.
+    Besides the limit on wrong passwords, the phone's attempts of any outcome are rate limited (with signUp's)."""
     ctx = info.context
     settings = ctx.settings
     phone = check_phone(ctx, [], "phone", input.phone)
+    refused = await account_attempt(ctx, "phone", phone)
+    if refused is not None:
+        return AuthPayload(errors=[refused])
     now = tokens.now()
     await user_model.record_failure(phone=phone, at=now, forget_before=now - settings.login_window)
     attempts = await user_model.recent_failures(phone=phone, since=now - settings.login_window)
@@ -82,6 +90,10 @@ async def refresh_token(info: Info, input: RefreshTokenInput) -> AuthPayload:
         claims = tokens.verify(ctx.settings, input.refresh_token, typ=TokenType.REFRESH)
     except InvalidToken:
         raise _refresh_refused(ctx) from None
+    # Limited per login (token family) before the token is spent: a refused refresh may retry with the same token.
+    refused = await account_attempt(ctx, "family", claims.family or f"user:{claims.user_id}")
+    if refused is not None:
+        return AuthPayload(errors=[refused])
     now = tokens.now()
     async with in_transaction():
         spent = await user_model.spend_refresh(jti=claims.jti, now=now)

@@ -17,7 +17,7 @@ from models.notification import NotificationKind
 from resolvers.common import audit_target, check_range, check_text, load_compound, load_org, require_login
 from resolvers import live
 from schema.context import Context
-from schema.errors import ErrorCode, UserError, forbidden, user_error
+from schema.errors import ApiError, ErrorCode, UserError, forbidden, message, user_error
 from schema.project import (
     CancelProjectInput, Claim, ClaimPayload, ClaimProjectInput, CloseProjectInput, CompleteProjectInput,
     CreateProjectInput, Project, ProjectFilter, ProjectPayload, PublishProjectInput, ReportClaimDoneInput,
@@ -296,7 +296,11 @@ async def verify_claim(info: Info, input: VerifyClaimInput) -> ClaimPayload:
     claim, project = await _acting_on_claim(ctx, input.claim_id, as_publisher=True)
     if claim is None or project is None:
         return _claim_error(ctx, ErrorCode.NOT_FOUND, "claimId", "not_found")
+    if ctx.viewer.user_id in (claim.user_id, claim.claimed_by_id):  # four eyes: nobody certifies their own hours
+        raise ApiError("FORBIDDEN", message(ctx.lang, "verify_own_claim"))
     errors: list[UserError] = []
+    if input.approved and input.hours is None and claim.reported_hours is None:
+        return _state_error(ctx, claim, ("核实", "verified"))  # nothing reported: not DONE, not "bad hours"
     hours = input.hours if input.hours is not None else claim.reported_hours
     if input.approved and (hours is None or not (0 <= hours <= 24)):
         errors.append(user_error(ctx.lang, ErrorCode.INVALID, ["hours"], "hours", min=0, max=24))

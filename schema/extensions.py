@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from graphql import FieldNode, GraphQLError, get_operation_ast
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules, MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter,
-    SchemaExtension, ValidationCache,
+    SchemaExtension,
 )
 from strawberry.extensions.field_extension import FieldExtension
 from starlette.websockets import WebSocket
@@ -22,6 +23,7 @@ from strawberry.types.graphql import OperationType
 
 from jinlin import events
 from jinlin.settings import Settings
+from schema import cost
 from schema.errors import ApiError, message
 
 log = logging.getLogger("jinlin.errors")
@@ -135,7 +137,9 @@ class ErrorPolicy(MaskErrors):
 
 def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | Callable[[], SchemaExtension]]:
     """Extensions for the settings: production adds no-introspection and depth, alias and token limits."""
-    extensions: list = [lambda: CachedParser(maxsize=512), lambda: ValidationCache(maxsize=512)]
+    # The validation cache checks the document's shape first (schema.cost: directive piles, repeated fields,
+    # fragment fan-out), and leaves documents with unsound fragments to graphql-core's own rules.
+    extensions: list = [lambda: CachedParser(maxsize=512), lambda: cost.ShapedValidation(maxsize=512)]
     if settings.production:
         extensions += [
             lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]),
@@ -143,7 +147,8 @@ def build(settings: Settings) -> list[SchemaExtension | type[SchemaExtension] | 
             lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         ]
-    extensions += [TokenGate, Transports, LiveEvents, ErrorPolicy]
+    # The cost limit applies everywhere (phones use development servers too); it runs after the token gate.
+    extensions += [TokenGate, Transports, lambda: cost.CostLimit(settings.max_query_cost), LiveEvents, ErrorPolicy]
     return extensions
 
 
@@ -177,6 +182,9 @@ class Audited(FieldExtension):
             return payload
         except GraphQLError as error:
             outcome = str((error.extensions or {}).get("code") or "INVALID")
+            raise
+        except asyncio.CancelledError:  # cut off (jinlin.timeouts): its transaction rolled back
+            outcome = "CANCELLED"
             raise
         finally:
             object_id, org_id = _touched(payload)

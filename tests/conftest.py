@@ -16,6 +16,7 @@ import aiosqlite
 import httpx
 import pytest
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import get_connection
 from tortoise.migrations.executor import MigrationExecutor
 
@@ -74,6 +75,9 @@ async def _fresh_database(settings: Settings) -> None:
     PostgreSQL is migrated once and truncated per test, any other database (a SQLite file) is migrated for real."""
     global _pg_migrated
     config = tortoise_config(settings.db_url)
+    # tortoise caches each table's INSERT per connection name, not per dialect: a test that opened SQLite in a
+    # PostgreSQL session would otherwise hand later PostgreSQL inserts SQLite's `?` placeholders.
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=config, _enable_global_fallback=True)
     if not db.is_postgres():
         if get_connection("default").filename == ":memory:":

@@ -8,10 +8,14 @@ from datetime import datetime
 import pytest
 from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, GraphQLScalarType
 
+from jinlin import db
+from models import audit as audit_model
 from models import registration as registration_model
 from models.audit import AuditEntry as AuditRow
+from models.audit import AuditLogAppendOnly
 from models.org import Org as OrgRow
 from models.project import Project as ProjectRow
+from models.user import User as UserRow
 from schema.root import build_schema
 from tests.conftest import Api, gid, make_settings, org_id
 
@@ -304,3 +308,74 @@ async def test_audit_log_for_managers_only(demo: Api) -> None:
             ("FORBIDDEN", ["org", "auditLog"])], phone
     anon = await demo(AUDIT_LOG, {"id": branch})
     assert [e["extensions"]["code"] for e in anon["errors"]] == ["UNAUTHENTICATED"]
+
+
+# --- append-only ----------------------------------------------------------------------------------------------------
+
+
+async def _stored_rows() -> list[tuple]:
+    return [tuple(row) for row in await AuditRow.all().order_by("id").values_list(
+        "id", "actor_id", "org_id", "action", "object_id", "outcome", "at")]
+
+
+async def test_the_orm_refuses_to_change_or_remove_audit_rows(demo: Api, audit: Audit) -> None:
+    await demo.ok(UPDATE_ORG, {"input": {"orgId": await org_id(BRANCH), "name": ""}}, as_="13800000003")
+    before = await _stored_rows()
+    row = await AuditRow.get(id=before[-1][0])
+    row.outcome = "OK"
+    refusals = {
+        "save": lambda: row.save(),
+        "save(update_fields)": lambda: row.save(update_fields=["outcome"]),
+        "save(force_update)": lambda: row.save(force_update=True),
+        "delete": lambda: row.delete(),
+        "queryset update": lambda: AuditRow.filter(id=row.id).update(outcome="OK"),
+        "queryset delete": lambda: AuditRow.filter(id=row.id).delete(),
+        "all().delete": lambda: AuditRow.all().delete(),
+        "bulk_update": lambda: AuditRow.bulk_update([row], fields=["outcome"]),
+        "update_or_create": lambda: AuditRow.update_or_create(defaults={"outcome": "OK"}, id=row.id),
+        "upsert": lambda: AuditRow.bulk_create([AuditRow(id=row.id, action="x", outcome="OK")],
+                                               on_conflict=["id"], update_fields=["outcome"]),
+    }
+    for name, attempt in refusals.items():
+        with pytest.raises(AuditLogAppendOnly, match="the audit log is append-only"):
+            await attempt()
+    assert await _stored_rows() == before, "nothing changed"
+    # Appending and reading go on as before.
+    await audit_model.record(actor_id=demo.users["13800000003"], org_id=None, action="test", object_id=None,
+                             outcome="OK")
+    await AuditRow.bulk_create([AuditRow(action="bulk", outcome="OK"), AuditRow(action="bulk", outcome="OK")])
+    assert [(r[3], r[5]) for r in (await _stored_rows())[len(before):]] == [
+        ("test", "OK"), ("bulk", "OK"), ("bulk", "OK")]
+    assert await AuditRow.filter(action="bulk").count() == 2
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE audit_entry SET outcome = 'OK' WHERE id = ?",
+    "UPDATE audit_entry SET at = at WHERE id = ?",  # even an update that changes nothing
+    "UPDATE audit_entry SET actor_id = NULL WHERE id = ?",  # the actor still exists: not the FK's SET NULL
+    "UPDATE audit_entry SET org_id = NULL, outcome = 'OK' WHERE id = ?",
+    "DELETE FROM audit_entry WHERE id = ?",
+])
+async def test_the_database_refuses_raw_updates_and_deletes(demo: Api, audit: Audit, sql: str) -> None:
+    await demo.ok(UPDATE_ORG, {"input": {"orgId": await org_id(BRANCH), "name": ""}}, as_="13800000003")
+    before = await _stored_rows()
+    with pytest.raises(Exception, match="audit_entry is append-only"):
+        await db.execute(sql, [before[-1][0]])
+    with pytest.raises(Exception, match="audit_entry is append-only"):
+        await db.execute(sql.replace(" WHERE id = ?", ""))  # every row at once
+    assert await _stored_rows() == before
+    # Raw inserts are fine.
+    await db.execute("INSERT INTO audit_entry (action, outcome, at) VALUES ('raw', 'OK', ?)", [db.utc(datetime.now())])
+    assert len(await _stored_rows()) == len(before) + 1
+
+
+async def test_deleting_a_user_or_org_still_blanks_its_audit_rows(demo: Api) -> None:
+    """The foreign keys' ON DELETE SET NULL is the one change the triggers let through."""
+    user = await UserRow.create(phone="13900001234", display_name="临时", password_hash="x")
+    org = await OrgRow.create(name="临时", kind=(await OrgRow.get(name=BRANCH)).kind)
+    kept = await AuditRow.create(actor_id=user.id, org_id=org.id, action="updateOrg", object_id="x", outcome="OK")
+    await user.delete()
+    await org.delete()
+    row = await AuditRow.get(id=kept.id)
+    assert (row.actor_id, row.org_id, row.action, row.object_id, row.outcome, row.at) == (
+        None, None, "updateOrg", "x", "OK", kept.at)

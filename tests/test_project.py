@@ -1113,3 +1113,18 @@ async def test_viewer_claim_shows_the_unit_claim_to_a_co_admin(demo: Api) -> Non
     seen = await demo.ok("query($id: ID!) { node(id: $id) { ... on Project { viewerCanClaim viewerClaim { status "
                          "claimant { ... on Org { name } } } } } }", {"id": project}, as_="13800000006")
     assert seen == {"node": {"viewerCanClaim": False, "viewerClaim": {"status": "ACTIVE", "claimant": {"name": JIEAN}}}}
+
+
+async def test_nobody_verifies_their_own_claim(demo: Api) -> None:
+    """Four eyes on service hours: the branch admin who claimed and reported cannot certify the hours; another
+    manager of the publisher can."""
+    mine = await claim_id(demo, await project_gid(GARBAGE), BRANCH_ADMIN)
+    assert (await demo.ok(REPORT, {"input": {"claimId": mine, "hours": 24}}, as_=BRANCH_ADMIN))[
+        "reportClaimDone"]["errors"] == []
+    body = await demo(VERIFY, {"input": {"claimId": mine, "approved": True}}, as_=BRANCH_ADMIN, lang="en")
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "You cannot verify your own claim; another manager of the organisation must"
+    assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN"}
+    assert (await ClaimRow.get(id=pk(mine))).status is ClaimStatus.DONE
+    verified = await demo.ok(VERIFY, {"input": {"claimId": mine, "approved": True}}, as_=COMMUNITY_ADMIN)
+    assert verified["verifyClaim"]["claim"]["status"] == "VERIFIED"
