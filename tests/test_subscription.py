@@ -28,6 +28,7 @@ from auth import tokens
 from auth.tokens import TokenType
 from jinlin import events
 from jinlin.ws import TransportWSHandler
+from resolvers import live
 from models.compound import Compound as CompoundRow
 from models.enums import MemberRole
 from models.household import Household as HouseholdRow
@@ -129,11 +130,35 @@ async def listeners(demo: Api, count: int) -> None:
         await asyncio.sleep(0.002)
 
 
+# Rights checks that subscriptions have finished (resolvers.live.visible, counted by _count_checks): a subscription
+# listens first and checks after, so a test that changes rights right after subscribing waits for the check too.
+CHECKS = {"done": 0}
+
+
+@pytest.fixture(autouse=True)
+def _count_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = live.visible
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            CHECKS["done"] += 1
+
+    monkeypatch.setattr(live, "visible", counted)
+
+
 async def subscribe(demo: Api, ws: WsClient, op_id: str, query: str, variables: dict | None = None) -> None:
-    """Start a subscription and wait until it listens, so that whatever happens next reaches it."""
-    before = view_of(demo).bus.subscriber_count()
+    """Start a subscription and wait until it listens and has checked the viewer's rights, so that whatever
+    happens next reaches it (and cannot race its check)."""
+    before, checked = view_of(demo).bus.subscriber_count(), CHECKS["done"]
     await ws.subscribe(op_id, query, variables)
     await listeners(demo, before + 1)
+    if "notificationAdded" not in query:  # the only subscription without an object to check
+        deadline = time.monotonic() + 10
+        while CHECKS["done"] == checked:
+            assert time.monotonic() < deadline, "the subscription's rights check did not finish"
+            await asyncio.sleep(0.002)
 
 
 async def refused(ws: WsClient, op_id: str, query: str, variables: dict | None = None,
