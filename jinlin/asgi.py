@@ -3,6 +3,7 @@ wraps are small JSON documents)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 from starlette.datastructures import MutableHeaders
@@ -37,3 +38,39 @@ async def rewrite_response(app: ASGIApp, scope: Scope, receive: Receive, send: S
         await send({"type": "http.response.body", "body": answer})
 
     await app(scope, receive, capture)
+
+
+# Headers our own JSON answers add where they must never be cached or the connection must not be reused.
+NO_STORE = (b"cache-control", b"no-store")
+CLOSE = (b"connection", b"close")
+
+
+def error_body(code: str, text: str, **extensions: object) -> bytes:
+    """A top-level GraphQL error with `extensions.code` (and any other extensions), as compact UTF-8 JSON."""
+    return json.dumps({"errors": [{"message": text, "extensions": {"code": code, **extensions}}]},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def json_headers(body: bytes, *extra: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    """Content type and length of a JSON body, then `extra`."""
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *extra]
+
+
+async def send_json(send: Send, status: int, body: bytes, *extra: tuple[bytes, bytes]) -> None:
+    """Answer with one whole JSON body from middleware, before or instead of the app."""
+    await send({"type": "http.response.start", "status": status, "headers": json_headers(body, *extra)})
+    await send({"type": "http.response.body", "body": body})
+
+
+class StartTracker:
+    """Wraps `send` and notes whether the response has started: after that a middleware can no longer answer with
+    an error of its own."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)

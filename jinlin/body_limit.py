@@ -8,11 +8,10 @@ need `Content-Type: application/json`, which no cross-site form can send either 
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jinlin.asgi import NO_STORE, StartTracker, error_body, send_json
 from jinlin.photos import MAX_BYTES as MAX_PHOTO_BYTES
 from models.photo import MAX_PHOTOS
 from schema.context import language_of
@@ -45,16 +44,16 @@ class BodyLimit:
         lang = language_of(headers.get("accept-language", ""))
         multipart = headers.get("content-type", "").partition(";")[0].strip().lower() == "multipart/form-data"
         if multipart and not _bearer(headers.get("authorization", "")):
-            await _error(send, 400, "CSRF", message(lang, "upload_needs_authorization"))
+            await send_json(send, 400, error_body("CSRF", message(lang, "upload_needs_authorization")), NO_STORE)
             return
         limit = self.multipart_limit if multipart else self.json_limit
         too_large = message(lang, "body_too_large", max=f"{limit // MB} MB")
         length = headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > limit:
-            await _error(send, 413, "PAYLOAD_TOO_LARGE", too_large)
+            await send_json(send, 413, error_body("PAYLOAD_TOO_LARGE", too_large), NO_STORE)
             return
         received = 0
-        started = False
+        tracked = StartTracker(send)
 
         async def limited() -> Message:
             nonlocal received
@@ -65,31 +64,15 @@ class BodyLimit:
                     raise _TooLarge()
             return msg
 
-        async def tracked(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
         try:
             await self.app(scope, limited, tracked)
         except _TooLarge:
-            if started:
+            if tracked.started:
                 raise
-            await _error(send, 413, "PAYLOAD_TOO_LARGE", too_large)
+            await send_json(send, 413, error_body("PAYLOAD_TOO_LARGE", too_large), NO_STORE)
 
 
 def _bearer(authorization: str) -> bool:
     """Whether the header names a bearer token (valid or not: the schema refuses a bad one as UNAUTHENTICATED)."""
     scheme, _, token = authorization.partition(" ")
     return scheme.lower() == "bearer" and bool(token.strip())
-
-
-async def _error(send: Send, status: int, code: str, text: str) -> None:
-    """A top-level GraphQL error with `extensions.code`, as JSON."""
-    body = json.dumps({"errors": [{"message": text, "extensions": {"code": code}}]}, ensure_ascii=False,
-                      separators=(",", ":")).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": body})

@@ -18,7 +18,7 @@ from tortoise.migrations.api import migrate as tortoise_migrate
 
 from jinlin import settings as settings_module
 from jinlin.db import tortoise_config
-from jinlin.settings import Settings, SettingsError
+from jinlin.settings import Settings, SettingsError, redacted_url
 
 T = TypeVar("T")
 log = logging.getLogger("jinlin")
@@ -41,7 +41,7 @@ def _check_sqlite_file(settings: Settings) -> None:
         try:
             sqlite3.connect(path).close()
         except sqlite3.Error as exc:
-            raise CliError(f"database error ({_safe_url(settings.db_url)}): {_describe(exc)}") from None
+            raise CliError(f"database error ({redacted_url(settings.db_url)}): {_describe(exc)}") from None
 
 
 async def apply_migrations(settings: Settings) -> None:
@@ -69,23 +69,13 @@ def _run_db(settings: Settings, coro_factory: Callable[[], Awaitable[T]]) -> T:
     except (CliError, SettingsError):
         raise
     except Exception as exc:  # driver, network and migration errors all end the command the same way
-        raise CliError(f"database error ({_safe_url(settings.db_url)}): {_describe(exc)}") from exc
-
-
-def _safe_url(url: str) -> str:
-    """The URL without a password, for messages."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        url = url.replace(f":{parts.password}@", ":***@")
-    return url.split("?")[0]
+        raise CliError(f"database error ({redacted_url(settings.db_url)}): {_describe(exc)}") from exc
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
     settings = settings_module.load(db_url=args.db)
     _run_db(settings, lambda: apply_migrations(settings))
-    print(f"migrations applied to {_safe_url(settings.db_url)}")
+    print(f"migrations applied to {redacted_url(settings.db_url)}")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -128,7 +118,7 @@ def cmd_backup(args: argparse.Namespace) -> None:
             kind = "SQLite database"
     except backup.BackupError as exc:
         raise CliError(str(exc)) from None
-    print(f"backed up {_safe_url(url)} to {out} ({kind}): {summary.describe()}")
+    print(f"backed up {redacted_url(url)} to {out} ({kind}): {summary.describe()}")
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
@@ -144,10 +134,10 @@ def cmd_restore(args: argparse.Namespace) -> None:
     if kind is None:
         raise CliError(f"{source} is not a jinlin backup (neither an SQLite database nor a pg_dump custom archive)")
     if kind == "sqlite" and postgres:
-        raise CliError(f"{source} is an SQLite backup; it cannot be restored into PostgreSQL ({_safe_url(url)})")
+        raise CliError(f"{source} is an SQLite backup; it cannot be restored into PostgreSQL ({redacted_url(url)})")
     if kind == "pg_dump" and not postgres:
         raise CliError(f"{source} is a PostgreSQL backup (pg_dump archive); it cannot be restored into SQLite "
-                       f"({_safe_url(url)})")
+                       f"({redacted_url(url)})")
     try:
         if postgres:
             summary = backup.restore_postgres(source, url, force=args.force)
@@ -156,11 +146,11 @@ def cmd_restore(args: argparse.Namespace) -> None:
             summary, integrity = backup.restore_sqlite(source, settings_module.sqlite_path(url) or "",
                                                        force=args.force)
             if integrity != "ok":
-                raise CliError(f"restored {source} into {_safe_url(url)}, but integrity_check reports: {integrity}")
+                raise CliError(f"restored {source} into {redacted_url(url)}, but integrity_check reports: {integrity}")
             checked = ", integrity_check ok"
     except backup.BackupError as exc:
         raise CliError(str(exc)) from None
-    print(f"restored {source} into {_safe_url(url)}: {summary.tables} tables, {summary.rows} rows{checked}")
+    print(f"restored {source} into {redacted_url(url)}: {summary.tables} tables, {summary.rows} rows{checked}")
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:

@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from jinlin.settings import redacted_url
+
 log = logging.getLogger("jinlin.events")
 
 Event = tuple[str, dict[str, Any]]
@@ -141,7 +143,7 @@ class RedisBus(Bus):
             await asyncio.wait_for(self._ready.wait(), timeout=5)
         except TimeoutError:
             log.error("Redis at %s is not answering; live updates reach this worker's subscribers only once it "
-                      "does", _safe(self.url))
+                      "does", redacted_url(self.url))
 
     async def stop(self) -> None:
         """Stop listening and close the connections."""
@@ -189,16 +191,6 @@ class RedisBus(Bus):
                     await pubsub.aclose()
                 except Exception:  # noqa: BLE001 - the connection is gone anyway
                     pass
-
-
-def _safe(url: str) -> str:
-    """A Redis URL without its password, for logs."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@")
-    return url
 
 
 def create(redis_url: str | None) -> Bus:

@@ -11,6 +11,7 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jinlin.asgi import error_body, send_json
 from models import idempotency
 from schema.context import language_of
 from schema.errors import message
@@ -159,15 +160,9 @@ def _replayable(status: int, body: bytes) -> bool:
 
 
 async def _send(send: Send, status: int, body: bytes, *, replayed: bool = False) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if replayed:
-        headers.append((b"idempotent-replayed", b"true"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, status, body, *([(b"idempotent-replayed", b"true")] if replayed else []))
 
 
 async def _error(send: Send, status: int, lang: str, code: str, key: str, **params: object) -> None:
     """A top-level GraphQL error with `extensions.code`, in the request's language."""
-    body = json.dumps({"errors": [{"message": message(lang, key, **params), "extensions": {"code": code}}]},
-                      ensure_ascii=False, separators=(",", ":")).encode()
-    await _send(send, status, body)
+    await send_json(send, status, error_body(code, message(lang, key, **params)))

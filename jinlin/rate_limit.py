@@ -10,7 +10,6 @@ client that waits as told always gets through.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import math
 import time
@@ -21,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from jinlin.events import _safe
-from jinlin.settings import RateLimit, Settings
+from jinlin.asgi import NO_STORE, error_body, json_headers, send_json
+from jinlin.settings import RateLimit, Settings, redacted_url
 from schema.errors import ErrorCode, UserError, message, user_error
 
 if TYPE_CHECKING:
@@ -149,7 +148,8 @@ class RedisLimiter:
             return float(wait)
         except Exception as exc:  # noqa: BLE001 - fail open: a rate limit is not worth a failed request
             self._paused_until = time.monotonic() + self.pause
-            log.error("rate limits are off for %.0f s: Redis at %s failed (%s)", self.pause, _safe(self.url), exc)
+            log.error("rate limits are off for %.0f s: Redis at %s failed (%s)", self.pause, redacted_url(self.url),
+                      exc)
             return 0.0
 
     async def close(self) -> None:
@@ -258,16 +258,12 @@ class RateLimitMiddleware:
             return
         seconds = retry_after(wait)
         lang = _language(scope)
-        body = json.dumps({"errors": [{"message": message(lang, "rate_limited", seconds=seconds),
-                                       "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds}}]},
-                          ensure_ascii=False, separators=(",", ":")).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"retry-after", str(seconds).encode()), (b"cache-control", b"no-store")]
+        body = error_body("RATE_LIMITED", message(lang, "rate_limited", seconds=seconds), retryAfter=seconds)
+        retry = (b"retry-after", str(seconds).encode())
         if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 429, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, 429, body, retry, NO_STORE)
             return
-        await _refuse_websocket(scope, receive, send, headers, body)
+        await _refuse_websocket(scope, receive, send, json_headers(body, retry, NO_STORE), body)
 
     async def _wait(self, scope: Scope, user_id: int | None) -> float:
         """Seconds to wait, 0 to go on. The user's bucket first: a user refused takes nothing from the address's

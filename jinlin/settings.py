@@ -124,6 +124,14 @@ def normalise_db_url(url: str) -> str:
     )
 
 
+def redacted_url(url: str) -> str:
+    """A database or Redis URL without its password or query string, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@")
+    return url.split("?")[0]
+
+
 def sqlite_path(db_url: str) -> str | None:
     """The file behind an SQLite URL (None for PostgreSQL), e.g. to keep the dev secret beside it."""
     parts = urlsplit(db_url)

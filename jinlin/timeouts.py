@@ -16,7 +16,6 @@ own connection-init timeout and pings).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -27,6 +26,7 @@ from tortoise.backends.base.client import TransactionContextPooled
 from tortoise.backends.sqlite.client import SqliteTransactionContext
 from tortoise.connection import get_connections
 
+from jinlin.asgi import CLOSE, NO_STORE, StartTracker, error_body, send_json
 from schema.context import language_of
 from schema.errors import message
 
@@ -55,7 +55,7 @@ class RequestTimeout:
         request_deadline = arrived + self.request_timeout
         # GET and HEAD carry no body; anything else is waiting for one until its last chunk is in.
         body_pending = scope["method"] not in ("GET", "HEAD")
-        started = False
+        tracked = StartTracker(send)
         deadline = asyncio.timeout_at(min(arrived + self.body_timeout, request_deadline) if body_pending
                                       else request_deadline)
 
@@ -67,15 +67,9 @@ class RequestTimeout:
                 deadline.reschedule(request_deadline)
             return msg
 
-        async def tracked_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
         try:
             async with deadline:
-                await self.app(scope, timed_receive, tracked_send)
+                await self.app(scope, timed_receive, tracked)
         except TimeoutError:
             if not deadline.expired():
                 raise  # the app's own timeout, not ours
@@ -83,31 +77,20 @@ class RequestTimeout:
             seconds = self.body_timeout if slow_body else self.request_timeout
             log.warning("%s %s cut off after %.1f s (%s)", scope["method"], scope["path"], loop.time() - arrived,
                         "the body was still arriving" if slow_body else "still running")
-            if started:
+            if tracked.started:
                 return  # the answer was on its way: the connection just ends (the server closes it)
             lang = language_of(Headers(scope=scope).get("accept-language", ""))
-            if slow_body:
-                await _error(send, 408, "REQUEST_TIMEOUT", message(lang, "request_timeout", seconds=_n(seconds)),
-                             close=True)  # the rest of the body may still come: never read it as a next request
+            if slow_body:  # the rest of the body may still come: close, never read it as a next request
+                text = message(lang, "request_timeout", seconds=_n(seconds))
+                await send_json(send, 408, error_body("REQUEST_TIMEOUT", text), NO_STORE, CLOSE)
             else:
-                await _error(send, 503, "TIMEOUT", message(lang, "timeout", seconds=_n(seconds)))
+                await send_json(send, 503, error_body("TIMEOUT", message(lang, "timeout", seconds=_n(seconds))),
+                                NO_STORE)
 
 
 def _n(seconds: float) -> str:
     """30.0 -> "30", 0.25 -> "0.25"."""
     return f"{seconds:g}"
-
-
-async def _error(send: Send, status: int, code: str, text: str, *, close: bool = False) -> None:
-    """A top-level GraphQL error with `extensions.code`, as JSON (the shape of jinlin.body_limit's answers)."""
-    body = json.dumps({"errors": [{"message": text, "extensions": {"code": code}}]}, ensure_ascii=False,
-                      separators=(",", ":")).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store")]
-    if close:
-        headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def guard_transactions() -> None:

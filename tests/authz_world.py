@@ -46,8 +46,7 @@ from models.poll import PollOption, PollRule, PollStatus
 from models.registration import Registration
 from models.resource import ResourceKind, ShareScope
 from models.user import Membership, User
-from schema.relay import from_global_id
-from tests.conftest import Api, gid
+from tests.conftest import Api, gid, pk
 
 # --- roles ----------------------------------------------------------------------------------------------------------
 ANON, RESIDENT, MEMBER = "anon", "resident", "member"
@@ -285,12 +284,6 @@ class World:
 
 def org_gid(org: Org) -> str:
     return gid("Org", org.id)
-
-
-def pk(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    assert decoded is not None, global_id
-    return decoded[1]
 
 
 async def build(api: Api) -> World:

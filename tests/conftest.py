@@ -240,3 +240,30 @@ def outcomes(bodies: list[dict], field: str) -> Counter:
         assert "errors" not in body, body
         seen["+".join(e["code"] for e in body["data"][field]["errors"]) or "OK"] += 1
     return seen
+
+
+def pk(global_id: str) -> int:
+    """The primary key behind a global id (the id must decode)."""
+    from schema.relay import from_global_id
+
+    decoded = from_global_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
+
+
+async def project_gid(title: str) -> str:
+    """Global id of a seeded project by title."""
+    from models.project import Project
+
+    return gid("Project", (await Project.get(title=title)).id)
+
+
+async def person(demo: Api, phone: str, name: str, *roles: tuple[str, Any]) -> None:
+    """A further account with roles (MemberRole) in named orgs, ready to act as `phone`."""
+    from models.org import Org
+    from models.user import Membership, User
+
+    user = await User.create(phone=phone, display_name=name, password_hash="-")
+    demo.users[phone] = user.id
+    for org_name, role in roles:
+        await Membership.create(user=user, org=await Org.get(name=org_name), role=role)

@@ -38,7 +38,7 @@ from models.order import OrderAction
 from models.order import OrderEvent as EventRow
 from models.project import Claim as ClaimRow
 from models.project import Project as ProjectRow
-from tests.conftest import Api, gid
+from tests.conftest import Api, gid, project_gid
 
 MEMBER, RESIDENT = "13800000004", "13800000006"  # a party member of 观远里 (living there too), a resident
 GARBAGE, PATROL = "三红垃圾分类督导", "黄昏行平安巡查"  # demo projects of 观远里's branch, open to members
@@ -88,10 +88,6 @@ async def send(demo: Api, body: dict | bytes, *, as_: str | None, key: str | Non
 
 def replayed(response: httpx.Response) -> bool:
     return response.headers.get("idempotent-replayed") == "true"
-
-
-async def project_gid(title: str) -> str:
-    return gid("Project", (await ProjectRow.get(title=title)).id)
 
 
 async def claim_body(title: str = GARBAGE) -> dict[str, Any]:

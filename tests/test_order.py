@@ -38,8 +38,7 @@ from models.order import ServiceOffering as OfferingRow
 from models.org import Org as OrgRow
 from models.user import Membership
 from models.user import User as UserRow
-from schema.relay import from_global_id
-from tests.conftest import Api, count_sql, gid, org_id, outcomes
+from tests.conftest import Api, count_sql, gid, org_id, outcomes, pk
 
 DISTRICT, STREET, COMMUNITY, BRANCH = "思明区", "嘉莲街道", "莲花北社区", "观远里小区党支部"
 PROPERTY_TEAM, HELPERS, XUNSIDING_TEAM = "观远里自管物业服务队", "观远里厝边帮帮团", "巡司顶小巷和事佬"
@@ -153,12 +152,6 @@ PHONE_LIST = """
 query { orders { nodes { status resident { phone } } } }"""
 
 # --- helpers ------------------------------------------------------------------------------------------------------
-
-
-def pk(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    assert decoded is not None
-    return decoded[1]
 
 
 def code(body: dict) -> str:

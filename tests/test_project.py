@@ -15,10 +15,9 @@ from models.org import Org as OrgRow
 from models.project import LIVE_CLAIM
 from models.project import Claim as ClaimRow
 from models.project import Project as ProjectRow
-from models.user import Membership
 from models.user import User as UserRow
 from schema.relay import from_global_id
-from tests.conftest import Api, count_sql, gid, org_id
+from tests.conftest import Api, count_sql, gid, org_id, person, pk, project_gid
 
 # The demo's projects: 观远里 branch publishes three, 莲花北社区 one (all OPEN); 13800000004 holds a claim on the first.
 ELDERLY, GARBAGE, PATROL, CLINIC = "独居老人助餐探访", "三红垃圾分类督导", "黄昏行平安巡查", "社区义诊进小区"
@@ -143,16 +142,6 @@ MY_CLAIMS = """
 # --- helpers ----------------------------------------------------------------------------------------------------
 
 
-def pk(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    assert decoded is not None
-    return decoded[1]
-
-
-async def project_gid(title: str) -> str:
-    return gid("Project", (await ProjectRow.get(title=title)).id)
-
-
 async def assert_counts_consistent() -> None:
     """The invariant: every project's claimedCount is the number of its ACTIVE/DONE/VERIFIED claims."""
     for project in await ProjectRow.all():
@@ -165,14 +154,6 @@ async def assert_counts_consistent() -> None:
 async def _invariant(demo: Api) -> AsyncIterator[None]:
     yield
     await assert_counts_consistent()
-
-
-async def person(demo: Api, phone: str, name: str, *roles: tuple[str, MemberRole]) -> None:
-    """A further account with roles in named orgs, ready to act as `phone`."""
-    user = await UserRow.create(phone=phone, display_name=name, password_hash="-")
-    demo.users[phone] = user.id
-    for org_name, role in roles:
-        await Membership.create(user=user, org=await OrgRow.get(name=org_name), role=role)
 
 
 async def new_project(demo: Api, title: str, *, org: str = BRANCH, as_: str = BRANCH_ADMIN, capacity: int = 5,

@@ -35,14 +35,11 @@ from models.household import Household as HouseholdRow
 from models.household import HouseholdMember as HouseholdMemberRow
 from models.notification import Notification as NotificationRow
 from models.order import ServiceOffering as OfferingRow
-from models.org import Org as OrgRow
 from models.project import Claim as ClaimRow
 from models.project import Project as ProjectRow
-from models.user import Membership
 from models.user import User as UserRow
-from schema.relay import from_global_id
 from tests.asgi_ws import Closed, WsClient
-from tests.conftest import Api, gid, make_settings, org_id
+from tests.conftest import Api, gid, make_settings, org_id, person, pk, project_gid
 
 ADMIN0, COMMUNITY_ADMIN, BRANCH_ADMIN, MEMBER = "13800000000", "13800000002", "13800000003", "13800000004"
 PARTNER_ADMIN, RESIDENT, STEWARD = "13800000005", "13800000006", "13800000007"
@@ -172,24 +169,6 @@ async def refused(ws: WsClient, op_id: str, query: str, variables: dict | None =
 def nxt(op_id: str, field: str, value: dict) -> dict:
     """The `next` message carrying one event."""
     return {"id": op_id, "type": "next", "payload": {"data": {field: value}}}
-
-
-def pk(global_id: str) -> int:
-    decoded = from_global_id(global_id)
-    assert decoded is not None
-    return decoded[1]
-
-
-async def project_gid(title: str) -> str:
-    return gid("Project", (await ProjectRow.get(title=title)).id)
-
-
-async def person(demo: Api, phone: str, name: str, *roles: tuple[str, MemberRole]) -> None:
-    """A further account with roles in named orgs, ready to act as `phone`."""
-    user = await UserRow.create(phone=phone, display_name=name, password_hash="-")
-    demo.users[phone] = user.id
-    for org_name, role in roles:
-        await Membership.create(user=user, org=await OrgRow.get(name=org_name), role=role)
 
 
 async def claim(demo: Api, project: str, as_: str, org: str | None = None) -> str:
