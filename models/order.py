@@ -323,3 +323,13 @@ async def events_of(*, order_ids: list[int]) -> dict[int, list[OrderEvent]]:
     for row in await OrderEvent.filter(order_id__in=order_ids).order_by("id"):
         out[row.order_id].append(row)
     return out
+
+
+async def latest_events(*, order_ids: list[int]) -> dict[int, OrderEvent]:
+    """Each order's newest event, one statement (the list screen needs no more of the history)."""
+    marks = db.placeholders(order_ids)
+    if not order_ids:
+        return {}
+    rows = await db.fetch_models(OrderEvent, f"SELECT * FROM order_event WHERE id IN (SELECT MAX(id) FROM order_event "
+                                              f"WHERE order_id IN ({marks}) GROUP BY order_id)", order_ids)
+    return {row.order_id: row for row in rows}

@@ -301,6 +301,10 @@ class Loaders:
         return by_key(lambda ids: order_model.events_of(order_ids=ids), default=[])
 
     @cached_property
+    def latest_order_event(self) -> DataLoader[int, order_model.OrderEvent | None]:
+        return by_key(lambda ids: order_model.latest_events(order_ids=ids))
+
+    @cached_property
     def order_photos(self) -> DataLoader[int, list[photo_model.Photo]]:
         return by_key(lambda ids: photo_model.for_orders(order_ids=ids), default=[])
 

@@ -141,6 +141,11 @@ class Order(Node):
     async def events(self, info: Info) -> list[OrderEvent]:
         return [OrderEvent.from_model(e) for e in await info.context.loaders.order_events.load(self.pk)]
 
+    @strawberry.field(description="The newest event (the order list shows it under each order).")
+    async def latest_event(self, info: Info) -> OrderEvent | None:
+        rows = await info.context.loaders.latest_order_event.load(self.pk)
+        return OrderEvent.from_model(rows) if rows else None
+
     @strawberry.field(description="The photos the resident attached, in upload order.")
     async def photos(self, info: Info) -> list[Photo]:
         rows = await info.context.loaders.order_photos.load(self.pk)

@@ -1,0 +1,1 @@
+"""Benchmarks of the mobile screens (`jinlin bench`): GraphQL beside hand-written SQL, on the same data."""
