@@ -37,6 +37,7 @@ from jinlin.http_media import GraphQLResponseMedia
 from jinlin.http_request import check_operation_name, require_object_body
 from jinlin.idempotency import Idempotency
 from jinlin.persisted_store import Store
+from jinlin.response_cache import ResponseCache
 from jinlin.settings import Settings
 from jinlin.ws import TransportWSHandler
 from schema import context as context_module
@@ -67,8 +68,9 @@ class GraphQLView(GraphQL):
 
     def should_render_graphql_ide(self, request: object) -> bool:
         """GraphiQL for a browser opening /graphql, never for a GET carrying an operation (a persisted query)."""
-        params = request.query_params  # type: ignore[attr-defined]
-        return super().should_render_graphql_ide(request) and params.get("extensions") is None  # type: ignore
+        if not super().should_render_graphql_ide(request):  # type: ignore[arg-type]
+            return False  # (the usual answer, decided by the headers alone: no need to parse the query string)
+        return request.query_params.get("extensions") is None  # type: ignore[attr-defined]
 
     async def parse_http_body(self, request_adapter: object) -> GraphQLRequestData | list[GraphQLRequestData]:
         """strawberry's parsing, then Apollo's automatic persisted queries: a hash alone runs the document
@@ -205,6 +207,11 @@ def _parses(query: str) -> bool:
     return True
 
 
+def cache_ttl(settings: Settings) -> int:
+    """How long a cached answer may live: the setting, but never so long that a signed photo URL in it expires."""
+    return min(settings.response_cache_ttl, settings.photo_url_ttl // 2)
+
+
 async def healthz(_request: Request) -> Response:
     """Liveness for load balancers and the newcomer's first curl."""
     return JSONResponse({"status": "ok"})
@@ -245,6 +252,10 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
                     Middleware(AuthMiddleware, settings=settings),
                     # Inside auth (it limits per user too), outside idempotency (a refused retry claims no key).
                     Middleware(rate_limit.RateLimitMiddleware, limiter=limiter, settings=settings),
+                    # Inside both: it needs the viewer, and a cached answer still counts against the limits.
+                    *([Middleware(ResponseCache, db_url=settings.db_url, path="/graphql",
+                                  ttl=cache_ttl(settings))]
+                      if settings.response_cache else []),
                     Middleware(Idempotency, path="/graphql")],
         lifespan=lifespan,
     )

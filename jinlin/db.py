@@ -15,6 +15,33 @@ from tortoise.models import Model
 from models import MODEL_MODULES
 
 APP_LABEL = "jinlin"
+
+
+def _count_own_changes() -> None:
+    """tortoise's SQLite client counts an UPDATE's or DELETE's rows as the connection's `total_changes` difference,
+    which includes rows changed by triggers (the data-version triggers of migration 0013 add one to every write), so
+    `UPDATE ... WHERE claimed_count < capacity` would report 2. Count the statement's own rows (sqlite3's rowcount,
+    which is `sqlite3_changes()`), as PostgreSQL does. Applied once, on import."""
+    from tortoise.backends.sqlite.client import SqliteClient, translate_exceptions
+
+    if getattr(SqliteClient.execute_query, "_own_changes", False):
+        return
+
+    @translate_exceptions
+    async def execute_query(self: SqliteClient, query: str, values: list | None = None
+                            ) -> tuple[int, Sequence[dict]]:
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        async with self.acquire_connection() as connection:
+            self.log.debug("%s: %s", query, values)
+            async with connection.execute(query, values) as cursor:
+                rows = await cursor.fetchall()
+                return max(cursor.rowcount, 0) or len(rows), rows
+
+    execute_query._own_changes = True  # type: ignore[attr-defined]
+    SqliteClient.execute_query = execute_query  # type: ignore[method-assign]
+
+
+_count_own_changes()
 M = TypeVar("M", bound=Model)
 _PLACEHOLDER = re.compile(r"\?")
 

@@ -4,6 +4,7 @@ and machine shares it, and the database is spared a lookup per request)."""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Any, Protocol
 
 from models import persisted_query
@@ -70,6 +71,42 @@ class RedisStore:
         await self._redis.aclose()
 
 
+class Remembered:
+    """An in-process memory of documents already found, in front of a store: a hash names one document forever (it
+    is checked on registration), so a phone's every request need not look it up again (a statement or a Redis round
+    trip per request otherwise). Bounded: the least recently used documents are forgotten first."""
+
+    def __init__(self, store: Store, *, size: int = 2048) -> None:
+        self.store = store
+        self.size = size
+        self.documents: OrderedDict[str, str] = OrderedDict()
+
+    async def get(self, sha256: str) -> str | None:
+        """The document under a hash, from memory when it was seen before."""
+        query = self.documents.get(sha256)
+        if query is not None:
+            self.documents.move_to_end(sha256)
+            return query
+        query = await self.store.get(sha256)
+        if query is not None:
+            self._remember(sha256, query)
+        return query
+
+    async def put(self, sha256: str, query: str) -> None:
+        """Register a document in the store, and remember it."""
+        await self.store.put(sha256, query)
+        self._remember(sha256, query)
+
+    async def close(self) -> None:
+        """Close the store underneath."""
+        await self.store.close()
+
+    def _remember(self, sha256: str, query: str) -> None:
+        self.documents[sha256] = query
+        if len(self.documents) > self.size:
+            self.documents.popitem(last=False)
+
+
 def create(redis_url: str | None) -> Store:
-    """Redis when configured, the database otherwise."""
-    return RedisStore(redis_url) if redis_url else DatabaseStore()
+    """Redis when configured, the database otherwise, with the process's memory in front."""
+    return Remembered(RedisStore(redis_url) if redis_url else DatabaseStore())

@@ -67,6 +67,10 @@ class Settings:
     request_timeout: float = 30.0
     body_timeout: float = 10.0
     cache_max_age: int = 60
+    # The response cache for persisted queries (jinlin.response_cache; JINLIN_RESPONSE_CACHE=off turns it off) and the
+    # longest an answer is kept even when nothing it read was written (JINLIN_RESPONSE_CACHE_TTL, seconds).
+    response_cache: bool = True
+    response_cache_ttl: int = 60
     # Uploaded photos (JINLIN_PHOTO_DIR) and how long their signed URLs stay valid (JINLIN_PHOTO_URL_TTL, seconds).
     photo_dir: str = "photos"
     photo_url_ttl: int = 3600
@@ -214,6 +218,10 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
     redis_url = environ.get("JINLIN_REDIS_URL", "").strip() or None
     if redis_url is not None and urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError(f"JINLIN_REDIS_URL {redis_url!r} is not understood: use redis://HOST:PORT/DB")
+    raw_cache = environ.get("JINLIN_RESPONSE_CACHE", "on").strip().lower() or "on"
+    if raw_cache not in {"on", "off", "1", "0", "true", "false", "yes", "no"}:
+        raise SettingsError(f"JINLIN_RESPONSE_CACHE must be on or off, not {raw_cache!r}")
+    cache_ttl = _whole_number(environ, "JINLIN_RESPONSE_CACHE_TTL", 60, 1, 3600, "seconds")
     limits = {name: parse_rate_limit(f"JINLIN_RATE_{name.upper()}", environ.get(f"JINLIN_RATE_{name.upper()}"),
                                      getattr(Settings, f"rate_{name}")) for name in ("ip", "user", "account")}
     return Settings(db_url=url, secret_key=key, secret_key_previous=previous_key, env=env,
@@ -221,6 +229,7 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
                     request_timeout=float(request_timeout), body_timeout=float(body_timeout),
                     redis_url=redis_url, photo_dir=photo_dir, photo_url_ttl=photo_ttl, rate_ip=limits["ip"],
                     rate_user=limits["user"], rate_account=limits["account"],
+                    response_cache=raw_cache in {"on", "1", "true", "yes"}, response_cache_ttl=cache_ttl,
                     trusted_proxies=parse_proxies(environ.get("JINLIN_TRUSTED_PROXIES", "")))
 
 

@@ -25,8 +25,9 @@ unsound (a spread of an unknown fragment, a cycle) is validated by graphql-core'
 
 from __future__ import annotations
 
+import json
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -210,6 +211,26 @@ class _Estimator:
         return condition is type_ or (is_abstract_type(condition) and self.schema.is_sub_type(condition, type_))
 
 
+_estimates: OrderedDict[tuple, int | None] = OrderedDict()
+
+
+def _estimate_once(schema: GraphQLSchema, query: str | None, document: DocumentNode, operation_name: str | None,
+                   variables: dict[str, Any] | None) -> int | None:
+    """`estimate`, remembered per document text, operation and variables (a screen sends the same ones again)."""
+    try:
+        key = (schema, query, operation_name, json.dumps(variables, sort_keys=True)) if query is not None else None
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _estimates:
+        return _estimates[key]
+    cost = estimate(schema, document, operation_name, variables)
+    if key is not None:
+        _estimates[key] = cost
+        if len(_estimates) > 2048:
+            _estimates.popitem(last=False)
+    return cost
+
+
 class CostLimit(SchemaExtension):
     """Refuses an operation whose cost exceeds `max_cost` before any resolver runs: QUERY_TOO_COMPLEX with the
     estimate (`cost`) and the limit (`maxCost`) in the error's extensions."""
@@ -220,7 +241,8 @@ class CostLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         if ctx.result is None and ctx.graphql_document is not None:  # not refused already (the token gate)
-            cost = estimate(ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables)
+            cost = _estimate_once(ctx.schema._schema, ctx.query, ctx.graphql_document, ctx.operation_name,
+                                  ctx.variables)
             if cost is not None and cost > self.max_cost:
                 lang = getattr(ctx.context, "lang", "zh")
                 error = ApiError("QUERY_TOO_COMPLEX", message(lang, "query_too_complex", cost=cost, max=self.max_cost),
@@ -347,17 +369,40 @@ class ShapedValidation(ValidationCache):
     and alias limiters recurse through fragments unguarded (a KeyError, a RecursionError). A rule that fails all the
     same is logged and the document refused, never answered with the exception's text."""
 
+    # A document's shape verdict, per document text and language (the same few documents arrive again and again).
+    shapes: dict[tuple[str, str], tuple[list[GraphQLError], bool]] = {}
+    # Validation errors per schema, document text and rules: strawberry's cache keys on the parsed document, whose
+    # hash walks the whole tree on every request.
+    validated: OrderedDict[tuple, list[GraphQLError]] = OrderedDict()
+
+    def _validate(self, schema: Any, query: str | None, document: DocumentNode, rules: tuple) -> list[GraphQLError]:
+        if query is None:
+            return self.cached_validate_document(schema, document, rules)
+        key = (schema, query, rules)
+        errors = self.validated.get(key)
+        if errors is None:
+            errors = self.validated[key] = self.cached_validate_document(schema, document, rules)
+            if len(self.validated) > 1024:
+                self.validated.popitem(last=False)
+        return errors
+
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is None:
             yield
             return
-        errors, sound = check_shape(document, getattr(ctx.context, "lang", "zh"))
+        lang = getattr(ctx.context, "lang", "zh")
+        shape = self.shapes.get((ctx.query, lang)) if ctx.query is not None else None
+        if shape is None:
+            shape = check_shape(document, lang)
+            if ctx.query is not None and len(self.shapes) < 4096:
+                self.shapes[(ctx.query, lang)] = shape
+        errors, sound = shape
         if not errors:
             rules = ctx.validation_rules if sound else tuple(r for r in ctx.validation_rules if r in specified_rules)
             try:
-                errors = self.cached_validate_document(ctx.schema._schema, document, rules)
+                errors = self._validate(ctx.schema._schema, ctx.query, document, tuple(rules))
             except Exception:
                 log.exception("validation failed on a document (refused)")
                 errors = [GraphQLError("Validation aborted.")]
