@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import orjson
 from cross_web import HTTPException  # strawberry's own HTTP error type (its views raise it too)
 from graphql import GraphQLError, parse
 from starlette.applications import Starlette
@@ -107,9 +107,10 @@ class GraphQLView(GraphQL):
                             status_code=400, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     def encode_json(self, data: object) -> str:
-        """Compact JSON with Chinese text as itself (3 bytes a character in UTF-8, not a 6-byte escape). A str, not
-        bytes: strawberry sends bytes over a websocket as binary frames, which graphql-transport-ws forbids."""
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        """Compact JSON with Chinese text as itself (3 bytes a character in UTF-8, not a 6-byte escape), by orjson (a
+        few times faster than json). A str, not bytes: strawberry sends bytes over a websocket as binary frames, which
+        graphql-transport-ws forbids."""
+        return orjson.dumps(data).decode()
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state = request.scope.get("state", {})
