@@ -153,6 +153,29 @@ def cmd_restore(args: argparse.Namespace) -> None:
     print(f"restored {source} into {redacted_url(url)}: {summary.tables} tables, {summary.rows} rows{checked}")
 
 
+def cmd_stats_check(args: argparse.Namespace) -> None:
+    """`jinlin stats-check`: the org statistics counters against a live recount; `--repair` rebuilds them."""
+    from models import org as org_model
+
+    settings = settings_module.load(db_url=args.db)
+
+    async def work() -> list[int]:
+        wrong = sorted(await org_model.stats_mismatches())
+        if wrong and args.repair:
+            await org_model.rebuild_stats()
+        return wrong
+
+    wrong = _run_db(settings, lambda: with_orm(settings, work))
+    if not wrong:
+        print("org statistics: every org's counters match a live recount")
+    elif args.repair:
+        print(f"org statistics: rebuilt the counters ({len(wrong)} orgs differed from a live recount)")
+    else:
+        shown = ", ".join(str(org_id) for org_id in wrong[:10]) + (", ..." if len(wrong) > 10 else "")
+        raise CliError(f"org statistics: the counters of {len(wrong)} orgs differ from a live recount (org ids "
+                       f"{shown}); `jinlin stats-check --repair` rebuilds them")
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from schema.root import build_schema
 
@@ -209,6 +232,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 timeout_graceful_shutdown=settings.request_timeout + 5, ws_max_size=1024 * 1024)
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    """`jinlin bench`: the five mobile screens, GraphQL beside hand-written SQL (bench/harness.py)."""
+    from bench import harness
+
+    try:
+        harness.main(args)
+    except harness.BenchError as exc:
+        raise CliError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, declared in one place."""
     parser = argparse.ArgumentParser(prog="jinlin", description="近邻 (Close Neighbour) GraphQL service")
@@ -242,9 +275,26 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true", help="replace a database that already holds data")
     restore.set_defaults(func=cmd_restore)
 
+    bench = sub.add_parser("bench", help="benchmark the mobile screens: GraphQL beside hand-written SQL, on a fresh "
+                                         "siming-scale database")
+    bench.add_argument("--quick", action="store_true", help="3 s per measurement (the whole run under two minutes)")
+    bench.add_argument("--db", help="a PostgreSQL database to drop and recreate (its name must contain 'bench'), or "
+                                    "a new SQLite file (default: a temporary SQLite file)")
+    bench.add_argument("--workers", type=int, default=1, help="server worker processes (GraphQL and raw alike)")
+    bench.add_argument("--duration", type=float, help="seconds per measurement (default 15, or 3 with --quick)")
+    bench.add_argument("--markdown", metavar="FILE", help="append the results, with the machine, to FILE")
+    bench.add_argument("--loadgen", choices=["auto", "wrk", "builtin"], default="auto",
+                       help="load generator (auto: wrk when on PATH, else the built-in one)")
+    bench.set_defaults(func=cmd_bench)
+
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("-o", "--output", default=None)
     export.set_defaults(func=cmd_export_schema)
+
+    stats = sub.add_parser("stats-check", help="compare the org statistics counters with a live recount")
+    stats.add_argument("--db")
+    stats.add_argument("--repair", action="store_true", help="rebuild the counters from the rows when they differ")
+    stats.set_defaults(func=cmd_stats_check)
     return parser
 
 

@@ -43,11 +43,24 @@ _reading: ContextVar[set[str] | None] = ContextVar("jinlin_response_cache_readin
 _tables_of: dict[str, frozenset[str]] = {}
 
 
+def _derived() -> dict[str, frozenset[str]]:
+    """Tables kept by triggers from others, unversioned themselves: a statement reading one depends on its sources
+    (org statistics' counters change only in the transactions that write their source tables)."""
+    from models.org import STATS_SOURCES
+
+    return {name: frozenset(STATS_SOURCES) for name in ("org_stat", "org_stat_partner", "org_stat_commissioner")}
+
+
+DERIVED = _derived()
+
+
 def tables_in(sql: str) -> frozenset[str]:
-    """Versioned tables a statement names (any word equal to a table name counts: reading too much is safe)."""
+    """Versioned tables a statement names, or whose derived tables it names (any word equal to a table name counts:
+    reading too much is safe)."""
     found = _tables_of.get(sql)
     if found is None:
-        found = frozenset(VERSIONED.intersection(_WORD.findall(sql)))
+        words = set(_WORD.findall(sql))
+        found = frozenset(VERSIONED.intersection(words).union(*(DERIVED[w] for w in words & DERIVED.keys())))
         if len(_tables_of) < 4096:
             _tables_of[sql] = found
     return found

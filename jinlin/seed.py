@@ -20,7 +20,7 @@ from models.duty import DutyShift
 from models.enums import ClaimStatus, MemberRole, MemberType, OrgKind, ProjectCategory, ProjectStatus, PropertyManagement
 from models.alliance import Alliance, AllianceMember, AllianceMemberStatus
 from models.meeting import InviteResponse, Meeting, MeetingInvitee, Resolution
-from models.org import Org, OrgClosure, Partnership
+from models.org import Org, OrgClosure, Partnership, pause_stats, rebuild_stats
 from models.project import Claim, Project
 from models.resource import Resource, ResourceKind, ShareScope
 from models.registration import Registration
@@ -445,6 +445,7 @@ async def seed(*, scale: str) -> dict[str, int]:
     plan = _Plan(password_hash=hash_password_sync(DEMO_PASSWORD))
     (_demo if scale == "demo" else _siming)(plan)
     async with in_transaction() as conn:
+        await pause_stats(conn=conn)  # the org statistics counters: one set-wise rebuild after the inserts
         for model, rows in ((Org, plan.orgs), (OrgClosure, plan.closure), (Partnership, plan.pairs),
                             (Compound, plan.compounds), (User, plan.users), (Membership, plan.memberships),
                             (Registration, plan.registrations), (Project, plan.projects), (Claim, plan.claims),
@@ -457,6 +458,7 @@ async def seed(*, scale: str) -> dict[str, int]:
                             (OpinionReply, plan.opinion_replies), (Poll, plan.polls), (PollOption, plan.poll_options),
                             (Vote, plan.votes)):
             await model.bulk_create(rows, batch_size=2000, using_db=conn)
+        await rebuild_stats(conn=conn)
         if db.is_postgres(conn):
             await _reset_sequences(conn)
     return {"orgs": len(plan.orgs), "compounds": len(plan.compounds), "users": len(plan.users),

@@ -41,7 +41,7 @@ class Meeting(Model):
 
     class Meta:
         table = "meeting"
-        indexes = (("convener_id", "id"),)
+        indexes = (("convener_id", "id"), ("starts_at", "convener_id"))  # the latter: org stats' future meetings
 
 
 class MeetingInvitee(Model):
@@ -83,7 +83,7 @@ class Resolution(Model):
 
     class Meta:
         table = "resolution"
-        indexes = (("meeting_id", "id"),)
+        indexes = (("meeting_id", "id"), ("owner_id", "id"))
 
 
 def visible_sql(*, member_org_ids: list[int], managed_org_ids: list[int], alias: str = "m") -> tuple[str, list]:

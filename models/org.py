@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from jinlin import db
 from models.enums import OrgKind
+
+if TYPE_CHECKING:
+    from models.user import User  # models.user imports this module
 
 
 class Org(Model):
@@ -64,6 +71,69 @@ class Partnership(Model):
         table = "partnership"
         unique_together = (("partner_id", "org_id"),)
         indexes = (("org_id", "partner_id"),)
+
+
+class OrgStatCounter(Model):
+    """An org's subtree totals, kept by database triggers in every writing transaction: dashboards read, never scan."""
+
+    id = fields.IntField(primary_key=True)
+    org: fields.OneToOneRelation[Org] = fields.OneToOneField("jinlin.Org", related_name=False, on_delete=fields.CASCADE)
+    compound_count = fields.IntField(default=0)
+    covered_compound_count = fields.IntField(default=0)
+    red_committee_count = fields.IntField(default=0)
+    branch_count = fields.IntField(default=0)
+    partner_unit_count = fields.IntField(default=0)
+    registered_member_count = fields.IntField(default=0)
+    project_count = fields.IntField(default=0)
+    claimed_project_count = fields.IntField(default=0)
+    verified_hours = fields.FloatField(default=0)
+    resource_count = fields.IntField(default=0)
+    approved_booking_count = fields.IntField(default=0)
+    meeting_total = fields.IntField(default=0)  # future meetings included: `stats` subtracts those
+    open_resolution_count = fields.IntField(default=0)
+    converted_resolution_count = fields.IntField(default=0)
+    centre_shift_count = fields.IntField(default=0)  # served at centres in the subtree
+    unit_shift_count = fields.IntField(default=0)  # served by this org as a unit at centres outside its subtree
+    commissioner_count = fields.IntField(default=0)
+
+    class Meta:
+        table = "org_stat"
+
+
+class OrgStatPartner(Model):
+    """A partner unit counted once in an org's stats: `pairs` pairings in the subtree, `own` 1 for the unit itself."""
+
+    id = fields.IntField(primary_key=True)
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    partner: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    pairs = fields.IntField(default=0)
+    own = fields.IntField(default=0)
+
+    class Meta:
+        table = "org_stat_partner"
+        unique_together = (("org_id", "partner_id"),)
+        indexes = (("partner_id", "org_id"),)
+
+
+class OrgStatCommissioner(Model):
+    """A commissioner counted once in an org's stats: `sources` of its partner units they serve (row gone at 0)."""
+
+    id = fields.IntField(primary_key=True)
+    org: fields.ForeignKeyRelation[Org] = fields.ForeignKeyField(
+        "jinlin.Org", related_name=False, on_delete=fields.CASCADE
+    )
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "jinlin.User", related_name=False, on_delete=fields.CASCADE
+    )
+    sources = fields.IntField(default=0)
+
+    class Meta:
+        table = "org_stat_commissioner"
+        unique_together = (("org_id", "user_id"),)
 
 
 @dataclass(frozen=True)
@@ -249,7 +319,8 @@ async def unpair(*, partner: Org, org: Org) -> bool:
     return await Partnership.filter(partner_id=partner.id, org_id=org.id).delete() > 0
 
 
-_STATS_SQL = """
+# The live computation over the subtree's rows: what the counters must always equal (tests, `jinlin stats-check`).
+_RECOUNT_SQL = """
 SELECT o.id AS org_id,
   COALESCE(cs.n, 0) AS compound_count, COALESCE(cs.covered, 0) AS covered_compound_count,
   COALESCE(cs.red, 0) AS red_committee_count,
@@ -294,16 +365,105 @@ WHERE o.id IN ({marks})
 """
 
 
-async def stats(*, org_ids: list[int]) -> dict[int, OrgStats]:
-    """Subtree statistics for many orgs in one statement (the org page and the dashboards)."""
+# What the counters are computed from: the tables whose writes fire the counter triggers. A statement reading the
+# counters names them in a comment, for the response cache (jinlin/response_cache.py), which keeps an answer while
+# the tables its statements name keep their data versions: counters change only in transactions writing these.
+STATS_SOURCES = ("org", "org_closure", "partnership", "membership", "compound", "registration", "project", "claim",
+                 "resource", "booking", "meeting", "resolution", "duty_shift")
+STATS_SOURCES_SQL = f"/* org_stat counts rows of: {' '.join(STATS_SOURCES)} */"
+
+# The counters of migration 0014: one row per org by primary key. Meetings that have not begun are subtracted from
+# the total, found from the index on meeting.starts_at (the outer loop: CROSS JOIN fixes SQLite's join order).
+_STATS_SQL = STATS_SOURCES_SQL + """
+SELECT s.org_id, s.compound_count, s.covered_compound_count, s.red_committee_count, s.branch_count,
+  s.partner_unit_count, s.registered_member_count, s.project_count, s.claimed_project_count, s.verified_hours,
+  s.resource_count, s.approved_booking_count, s.meeting_total - COALESCE(fm.n, 0) AS meeting_count,
+  s.open_resolution_count, s.converted_resolution_count,
+  s.centre_shift_count + s.unit_shift_count AS served_duty_shift_count, s.commissioner_count
+FROM org_stat s LEFT JOIN (
+  SELECT cl.ancestor_id AS aid, COUNT(*) AS n FROM meeting mt CROSS JOIN org_closure cl
+  WHERE mt.starts_at > ? AND cl.descendant_id = mt.convener_id AND cl.ancestor_id IN ({marks})
+  GROUP BY cl.ancestor_id
+) fm ON fm.aid = s.org_id
+WHERE s.org_id IN ({marks})
+"""
+
+
+def _now_param() -> object:
+    """Now as meeting.starts_at is stored (text on SQLite), for comparing in raw SQL."""
     from models.meeting import Meeting  # the meeting module builds on this one
 
-    now = Meeting._meta.fields_map["starts_at"].to_db_value(datetime.now(timezone.utc), Meeting)
-    marks = db.placeholders(org_ids)
-    rows = await db.fetch(_STATS_SQL.format(marks=marks), [now, *org_ids, *org_ids])
+    return Meeting._meta.fields_map["starts_at"].to_db_value(datetime.now(timezone.utc), Meeting)
+
+
+def _stats_rows(rows: list[dict]) -> dict[int, OrgStats]:
     return {
         row.pop("org_id"): OrgStats(
             **{k: (float(v) if k == "verified_hours" else int(v)) for k, v in row.items()}
         )
         for row in rows
     }
+
+
+async def stats(*, org_ids: list[int]) -> dict[int, OrgStats]:
+    """Subtree statistics for many orgs in one statement, read from counters the writes keep (no subtree scan)."""
+    marks = db.placeholders(org_ids)
+    return _stats_rows(await db.fetch(_STATS_SQL.format(marks=marks), [_now_param(), *org_ids, *org_ids]))
+
+
+async def stats_recount(*, org_ids: list[int]) -> dict[int, OrgStats]:
+    """The same statistics computed live from the subtree's rows: the definition the counters are checked against."""
+    marks = db.placeholders(org_ids)
+    return _stats_rows(await db.fetch(_RECOUNT_SQL.format(marks=marks), [_now_param(), *org_ids, *org_ids]))
+
+
+async def stats_mismatches(*, batch: int = 200) -> dict[int, tuple[OrgStats, OrgStats]]:
+    """Orgs whose counters differ from a live recount, as (counters, recount): finds writes that bypassed triggers."""
+    ids = [row["id"] for row in await db.fetch("SELECT id FROM org ORDER BY id")]
+    out: dict[int, tuple[OrgStats, OrgStats]] = {}
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        counted, recounted = await stats(org_ids=chunk), await stats_recount(org_ids=chunk)
+        for org_id in chunk:
+            have, want = counted.get(org_id, OrgStats()), recounted[org_id]
+            # hours to 1e-6: float sums added in another order may differ in the last bits
+            close = abs(have.verified_hours - want.verified_hours) <= 1e-6 * max(1.0, abs(want.verified_hours))
+            if not close or replace(have, verified_hours=want.verified_hours) != want:
+                out[org_id] = (have, want)
+    return out
+
+
+def _counters_migration() -> ModuleType:
+    """The migration that defines the counters: its triggers' switch and its set-wise backfill."""
+    return import_module("models.migrations.0014_org_stats")
+
+
+def _dialect(conn: BaseDBAsyncClient) -> str:
+    return "postgres" if db.is_postgres(conn) else "sqlite"
+
+
+async def pause_stats(*, conn: BaseDBAsyncClient) -> None:
+    """Counter triggers off for the rest of a bulk load's transaction (it ends with `rebuild_stats`): no hot rows."""
+    for sql in _counters_migration().BULK_ON[_dialect(conn)]:
+        await db.execute(sql, conn=conn)
+
+
+async def rebuild_stats(*, conn: BaseDBAsyncClient | None = None) -> None:
+    """Every counter recomputed set-wise in one transaction, triggers on again: ends a bulk load, repairs drift."""
+    if conn is None:
+        async with in_transaction() as own:
+            await rebuild_stats(conn=own)
+        return
+    migration = _counters_migration()
+    if db.is_postgres(conn):  # writers wait (their triggers update org_stat) until the new counters commit
+        await db.execute("LOCK TABLE org_stat, org_stat_partner, org_stat_commissioner IN EXCLUSIVE MODE", conn=conn)
+    dialect = _dialect(conn)
+    for sql in [*migration.BULK_ON[dialect], *migration.BACKFILL, *migration.BULK_OFF[dialect]]:
+        await db.execute(sql, conn=conn)
+    # New counters without a write to their source tables: bump those tables' data versions (migration 0013) so
+    # that no cached answer outlives the rebuild; `*` first, the order every writer takes.
+    for names in (("*",), STATS_SOURCES):
+        await db.execute("INSERT INTO data_version (name, version) VALUES "
+                         + ", ".join("(?, 1)" for _ in names)
+                         + " ON CONFLICT (name) DO UPDATE SET version = data_version.version + 1", list(names),
+                         conn=conn)

@@ -42,6 +42,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_di
 from graphql.language import Visitor, visit
 from graphql.validation import specified_rules
 from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.schema.schema import validate_document
 from strawberry.types.graphql import OperationType
 
 from models.photo import MAX_PHOTOS
@@ -378,10 +379,12 @@ class ShapedValidation(ValidationCache):
     def _validate(self, schema: Any, query: str | None, document: DocumentNode, rules: tuple) -> list[GraphQLError]:
         if query is None:
             return self.cached_validate_document(schema, document, rules)
-        key = (schema, query, rules)
+        # By rule name: production's limiters build their rule classes afresh for every request (the same rules,
+        # configured from the same settings), so the classes themselves would never match.
+        key = (schema, query, tuple(rule.__qualname__ for rule in rules))
         errors = self.validated.get(key)
         if errors is None:
-            errors = self.validated[key] = self.cached_validate_document(schema, document, rules)
+            errors = self.validated[key] = validate_document(schema, document, rules)
             if len(self.validated) > 1024:
                 self.validated.popitem(last=False)
         return errors

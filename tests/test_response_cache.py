@@ -23,7 +23,10 @@ from tests.conftest import Api, count_sql, make_settings, pk
 # Tables no answer is built from: tortoise's, the idempotency and persisted-query stores, login throttling,
 # refresh tokens, and the versions themselves.
 UNVERSIONED = {"tortoise_migrations", "idempotency_key", "persisted_query", "login_failure", "refresh_token",
-               "data_version"}
+               "data_version",
+               # org statistics counters: written only with their source tables, which the reading statement names
+               # (models.org.STATS_SOURCES_SQL); org_stat_bulk is the SQLite switch of their triggers
+               "org_stat", "org_stat_partner", "org_stat_commissioner", "org_stat_bulk"}
 
 CLAIM = """mutation($input: ClaimProjectInput!) {
   claimProject(input: $input) { claim { id } errors { code field } }
@@ -242,6 +245,7 @@ def test_tables_are_read_off_the_statement() -> None:
     assert tables_in("SELECT 1 FROM org_closure cl, claim c WHERE c.project_id IN (SELECT id FROM project)") == {
         "org_closure", "claim", "project"}
     assert tables_in("SELECT name, version FROM data_version") == set()
+    assert {"claim", "project", "registration", "org_closure"} <= tables_in("SELECT * FROM org_stat WHERE org_id = ?")
 
 
 async def test_a_sqlite_file_is_read_on_the_loop_and_sees_a_write_at_once(tmp_path: Any) -> None:
