@@ -28,10 +28,18 @@ class Viewer:
         """The viewer's direct role in every org they belong to (empty when anonymous).
 
         Resolvers running concurrently share one fetch: the first caller starts it, the others await the same
-        future instead of each sending the query before the first answer is cached.
+        future instead of each sending the query before the first answer is cached. The orgs come in the same
+        statement and go into the request's org loader (the policies ask for the kinds of the orgs one runs).
         """
         if self.user_id is None:
             return {}
         if self._roles is None:
-            self._roles = asyncio.ensure_future(user_model.managed_org_ids(user_id=self.user_id))
+            self._roles = asyncio.ensure_future(self._fetch_roles(self.user_id))
         return await asyncio.shield(self._roles)
+
+    async def _fetch_roles(self, user_id: int) -> dict[int, MemberRole]:
+        roles = {}
+        for role, org in await user_model.roles_in_orgs(user_id=user_id):
+            self.loaders.org.prime(org.id, org)
+            roles[org.id] = role
+        return roles

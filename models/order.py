@@ -7,6 +7,7 @@ append-only OrderEvent in one transaction: two providers or two clicks racing, o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
 
@@ -18,6 +19,7 @@ from jinlin import db, events
 from models import photo as photo_model
 from models.compound import Compound
 from models.enums import ProjectCategory
+from models.joins import columns, joined
 from models.org import Org
 from models.user import User
 
@@ -128,6 +130,16 @@ class OrderEvent(Model):
     class Meta:
         table = "order_event"
         indexes = (("order_id", "id"),)
+
+
+@dataclass(frozen=True)
+class OrderWith:
+    """An order with what its screen asked for, fetched in the same statement (None / False: not fetched)."""
+
+    order: Order
+    provider: Org | None = None
+    latest_event: OrderEvent | None = None
+    latest_event_fetched: bool = False
 
 
 # --- offerings ----------------------------------------------------------------------------------------------------
@@ -255,13 +267,27 @@ def _order_filter(*, user_id: int | None, managed_org_ids: list[int], mine: bool
 
 
 async def page(*, user_id: int | None, managed_org_ids: list[int], mine: bool, org_id: int | None,
-               status: list[OrderStatus] | None, first: int, after: int | None) -> list[Order]:
-    """Orders the viewer may see (or only their own), newest first (`first + 1` rows)."""
+               status: list[OrderStatus] | None, first: int, after: int | None, with_provider: bool = False,
+               with_latest_event: bool = False) -> list[OrderWith]:
+    """Orders the viewer may see (or their own), newest first (`first + 1` rows), providers and events if asked."""
     where, params = _order_filter(user_id=user_id, managed_org_ids=managed_org_ids, mine=mine, org_id=org_id,
                                   status=status)
-    return await db.fetch_models(Order, f"SELECT o.* FROM resident_order o WHERE {where} AND o.id < ? "
-                                 "ORDER BY o.id DESC LIMIT ?",
-                                 [*params, after if after is not None else db.MAX_KEY, first + 1])
+    select, joins = ["o.*"], []
+    if with_provider:
+        select.append(columns(Org, "pv", "p__"))
+        joins.append("LEFT JOIN org pv ON pv.id = o.provider_id")
+    if with_latest_event:
+        select.append(columns(OrderEvent, "le", "e__"))
+        joins.append("LEFT JOIN order_event le ON le.id = (SELECT MAX(lx.id) FROM order_event lx "
+                     "WHERE lx.order_id = o.id)")
+    rows = await db.fetch(f"SELECT {', '.join(select)} FROM resident_order o {' '.join(joins)} WHERE {where} "
+                          "AND o.id < ? ORDER BY o.id DESC LIMIT ?",
+                          [*params, after if after is not None else db.MAX_KEY, first + 1])
+    providers: dict[int, Org] = {}
+    return [OrderWith(order=Order._init_from_db(**row),
+                      provider=joined(Org, row, "p__", providers) if with_provider else None,
+                      latest_event=joined(OrderEvent, row, "e__") if with_latest_event else None,
+                      latest_event_fetched=with_latest_event) for row in rows]
 
 
 async def count(*, user_id: int | None, managed_org_ids: list[int], mine: bool, org_id: int | None,

@@ -14,6 +14,7 @@ from jinlin import db, events
 from models.alliance import allied_sql
 from models.compound import Compound
 from models.enums import ClaimStatus, ProjectCategory, ProjectStatus
+from models.joins import columns, joined, rows_per_group
 from models.org import Org
 from models.user import User
 
@@ -93,6 +94,26 @@ class Scope:
     claimant_org_ids: tuple[int, ...] = ()
 
 
+@dataclass(frozen=True)
+class ProjectWith:
+    """A project with what its screen asked for, fetched in the same statement (None / False: not fetched)."""
+
+    project: Project
+    org: Org | None = None
+    can_claim: bool | None = None
+    viewer_claim: Claim | None = None
+    viewer_claim_fetched: bool = False
+    manages: bool | None = None
+
+
+@dataclass(frozen=True)
+class ClaimWith:
+    """A claim with its claimant (a User or an Org), fetched in the same statement (None: not fetched)."""
+
+    claim: Claim
+    claimant: User | Org | None = None
+
+
 class AlreadyClaimed(Exception):
     """The claimant already holds a live claim on the project (the unique index said so)."""
 
@@ -165,6 +186,26 @@ async def get_many(*, project_ids: list[int]) -> dict[int, Project]:
     return {p.id: p for p in await Project.filter(id__in=project_ids)}
 
 
+def _manages_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
+    """SQL predicate: the viewer is ADMIN/STAFF of the publisher or above (`auth.policies.can_manage`)."""
+    managed, params = db.in_list(scope.managed_org_ids)
+    return (f"EXISTS (SELECT 1 FROM org_closure gc WHERE gc.descendant_id = {alias}.org_id "
+            f"AND gc.ancestor_id IN {managed})"), params
+
+
+async def get_visible(*, scope: Scope, project_ids: list[int]) -> dict[int, ProjectWith]:
+    """The projects the scope may see, each with its org and whether the viewer manages it, one statement."""
+    where, params = visible_sql(scope)
+    manages, manages_params = _manages_sql(scope)
+    rows = await db.fetch(
+        f"SELECT p.*, {columns(Org, 'po', 'o__')}, CASE WHEN {manages} THEN 1 ELSE 0 END AS _manages "
+        f"FROM project p JOIN org po ON po.id = p.org_id WHERE p.id IN ({db.placeholders(project_ids)}) AND {where}",
+        [*manages_params, *project_ids, *params])
+    orgs: dict[int, Org] = {}
+    return {row["id"]: ProjectWith(project=Project._init_from_db(**row), org=joined(Org, row, "o__", orgs),
+                                   manages=bool(row["_manages"])) for row in rows}
+
+
 async def visible_ids(*, scope: Scope, project_ids: list[int]) -> set[int]:
     """Which of these projects the scope may see, one statement."""
     where, params = visible_sql(scope)
@@ -211,15 +252,39 @@ def _filter_sql(
 
 async def page(
     *, scope: Scope, status: ProjectStatus | None, category: ProjectCategory | None, org_id: int | None,
-    claimable: bool | None, mine: bool | None, first: int, after: int | None,
-) -> list[Project]:
-    """Newest projects first, as far as the scope may see them (`first + 1` rows)."""
+    claimable: bool | None, mine: bool | None, first: int, after: int | None, with_org: bool = False,
+    with_viewer: bool = False,
+) -> list[ProjectWith]:
+    """Newest visible projects first (`first + 1` rows), with their orgs and the viewer's claim state if asked."""
     where, params = _filter_sql(scope=scope, status=status, category=category, org_id=org_id,
                                 claimable=claimable, mine=mine)
-    return await db.fetch_models(
-        Project, f"SELECT p.* FROM project p WHERE {where} AND p.id < ? ORDER BY p.id DESC LIMIT ?",
-        [*params, after if after is not None else db.MAX_KEY, first + 1],
+    select, joins, select_params, join_params = ["p.*"], [], [], []
+    if with_org:
+        select.append(columns(Org, "po", "o__"))
+        joins.append("JOIN org po ON po.id = p.org_id")
+    if with_viewer and claimable is not True:  # a page of claimable projects needs no second look
+        claim_sql, claim_params = claimable_sql(scope)
+        select.append(f"CASE WHEN {claim_sql} THEN 1 ELSE 0 END AS _can_claim")
+        select_params += claim_params
+    if with_viewer:
+        by_viewer, by_viewer_params = _by_viewer_sql(scope, "lc")
+        select.append(columns(Claim, "vcl", "c__"))
+        joins.append(f"LEFT JOIN claim vcl ON vcl.id = (SELECT MAX(lc.id) FROM claim lc WHERE lc.project_id = p.id "
+                     f"AND {by_viewer})")
+        join_params += by_viewer_params
+    rows = await db.fetch(
+        f"SELECT {', '.join(select)} FROM project p {' '.join(joins)} WHERE {where} AND p.id < ? "
+        "ORDER BY p.id DESC LIMIT ?",
+        [*select_params, *join_params, *params, after if after is not None else db.MAX_KEY, first + 1],
     )
+    orgs: dict[int, Org] = {}
+    return [ProjectWith(
+        project=Project._init_from_db(**row),
+        org=joined(Org, row, "o__", orgs) if with_org else None,
+        can_claim=(True if claimable is True else bool(row["_can_claim"])) if with_viewer else None,
+        viewer_claim=joined(Claim, row, "c__") if with_viewer else None,
+        viewer_claim_fetched=with_viewer,
+    ) for row in rows]
 
 
 async def count(
@@ -366,29 +431,49 @@ async def org_eligible(*, project: Project, org_id: int) -> bool:
     return bool(rows)
 
 
-def _project_claims_sql(project_ids: list[int], scope: Scope, all_for: set[int]) -> tuple[str, list]:
-    """Claims of each project: all of them where the viewer manages the publisher, else only the viewer's own."""
+def _project_claims_sql(project_ids: list[int], scope: Scope, all_for: set[int], claimants: bool = False
+                        ) -> tuple[str, list]:
+    """Claims of each project: all of them where the viewer manages the publisher, else only the viewer's own;
+    with `claimants`, each claimant's user or org row alongside."""
     full = [pid for pid in project_ids if pid in all_for]
     own = [pid for pid in project_ids if pid not in all_for]
+    select = "SELECT c.*, c.project_id AS _g, c.id AS _k FROM claim c"
+    if claimants:
+        select = (f"SELECT c.*, c.project_id AS _g, c.id AS _k, {columns(User, 'cu', 'u__')}, "
+                  f"{columns(Org, 'co', 'o__')} FROM claim c LEFT JOIN app_user cu ON cu.id = c.user_id "
+                  "LEFT JOIN org co ON co.id = c.org_id")
     parts, params = [], []
     if full:
-        parts.append(f"SELECT c.*, c.project_id AS _g, c.id AS _k FROM claim c WHERE c.project_id IN "
-                     f"({db.placeholders(full)})")
+        parts.append(f"{select} WHERE c.project_id IN ({db.placeholders(full)})")
         params += full
     if own:
-        orgs, org_params = db.in_list(scope.claimant_org_ids)
-        parts.append(f"SELECT c.*, c.project_id AS _g, c.id AS _k FROM claim c WHERE c.project_id IN "
-                     f"({db.placeholders(own)}) AND (c.user_id = ? OR c.claimed_by_id = ? OR c.org_id IN {orgs})")
-        params += [*own, scope.user_id or 0, scope.user_id or 0, *org_params]
+        by_viewer, by_viewer_params = _by_viewer_sql(scope, "c")
+        parts.append(f"{select} WHERE c.project_id IN ({db.placeholders(own)}) AND {by_viewer}")
+        params += [*own, *by_viewer_params]
     return " UNION ALL ".join(parts), params
 
 
 async def claim_pages(
-    *, project_ids: list[int], scope: Scope, managed_project_ids: set[int], first: int, after: int | None
-) -> dict[int, list[Claim]]:
-    """A page of claims for each project (oldest first), filtered by the viewer's rights, one statement."""
-    sql, params = _project_claims_sql(project_ids, scope, managed_project_ids)
-    return await db.page_per_group(sql, params, first=first, after=after, model=Claim)
+    *, project_ids: list[int], scope: Scope, managed_project_ids: set[int], first: int, after: int | None,
+    with_claimants: bool = False,
+) -> dict[int, list[ClaimWith]]:
+    """A page of claims for each project (oldest first) as the viewer may see them, claimants if asked."""
+    sql, params = _project_claims_sql(project_ids, scope, managed_project_ids, with_claimants)
+    pages = await rows_per_group(sql, params, first=first, after=after)
+    orgs: dict[int, Org] = {}
+    users: dict[int, User] = {}
+    return {project_id: [_claim_with(row, with_claimants, orgs, users) for row in rows]
+            for project_id, rows in pages.items()}
+
+
+def _claim_with(row: dict, with_claimant: bool, orgs: dict[int, Org], users: dict[int, User]) -> ClaimWith:
+    """A claim from a row of `_project_claims_sql`, with its claimant (one instance per org or user) if asked."""
+    claim = Claim._init_from_db(**row)
+    if not with_claimant:
+        return ClaimWith(claim=claim)
+    if claim.org_id is not None:
+        return ClaimWith(claim=claim, claimant=joined(Org, row, "o__", orgs))
+    return ClaimWith(claim=claim, claimant=joined(User, row, "u__", users))
 
 
 async def claim_counts(*, project_ids: list[int], scope: Scope, managed_project_ids: set[int]) -> dict[int, int]:
@@ -397,13 +482,19 @@ async def claim_counts(*, project_ids: list[int], scope: Scope, managed_project_
     return await db.count_per_group(sql, params)
 
 
+def _by_viewer_sql(scope: Scope, alias: str) -> tuple[str, list]:
+    """SQL predicate: a claim of the viewer's own, one they filed, or one of an org they run."""
+    orgs, org_params = db.in_list(scope.claimant_org_ids)
+    return (f"({alias}.user_id = ? OR {alias}.claimed_by_id = ? OR {alias}.org_id IN {orgs})",
+            [scope.user_id or 0, scope.user_id or 0, *org_params])
+
+
 async def latest_claims_by(*, scope: Scope, project_ids: list[int]) -> dict[int, Claim]:
     """The viewer's most recent claim on each project: their own, one they filed, or one of an org they run."""
-    orgs, org_params = db.in_list(scope.claimant_org_ids)
+    by_viewer, params = _by_viewer_sql(scope, "c")
     claims = await db.fetch_models(
-        Claim, f"SELECT c.* FROM claim c WHERE c.project_id IN ({db.placeholders(project_ids)}) AND "
-        f"(c.user_id = ? OR c.claimed_by_id = ? OR c.org_id IN {orgs}) ORDER BY c.id",
-        [*project_ids, scope.user_id or 0, scope.user_id or 0, *org_params])
+        Claim, f"SELECT c.* FROM claim c WHERE c.project_id IN ({db.placeholders(project_ids)}) AND {by_viewer} "
+        "ORDER BY c.id", [*project_ids, *params])
     return {claim.project_id: claim for claim in claims}
 
 

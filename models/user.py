@@ -168,9 +168,11 @@ async def member_counts(*, org_ids: list[int], role: MemberRole | None) -> dict[
     return await db.count_per_group(sql, params)
 
 
-async def managed_org_ids(*, user_id: int) -> dict[int, MemberRole]:
+async def roles_in_orgs(*, user_id: int) -> list[tuple[MemberRole, Org]]:
     """Every org the user holds a role in, with that role (the viewer's starting point for policies)."""
-    return {m.org_id: m.role for m in await Membership.filter(user_id=user_id)}
+    rows = await db.fetch("SELECT o.*, m.role AS _role FROM membership m JOIN org o ON o.id = m.org_id "
+                          "WHERE m.user_id = ? ORDER BY m.id", [user_id])
+    return [(MemberRole(row["_role"]), Org._init_from_db(**row)) for row in rows]
 
 
 async def recent_failures(*, phone: str, since: datetime) -> int:

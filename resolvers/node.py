@@ -50,10 +50,13 @@ async def _user(ctx: Context, pk: int) -> Any:
 
 
 async def _project(ctx: Context, pk: int) -> Any:
-    if not await policies.can_see_project(ctx.viewer, pk):
+    # `policies.can_see_project` in the same statement as the row, its org and the viewer's right to manage it.
+    row = await ctx.loaders.visible_project.load(pk) if ctx.viewer.authenticated else None
+    if row is None:
         return None
-    row = await ctx.loaders.project.load(pk)
-    return Project.from_model(row) if row else None
+    ctx.loaders.project.prime(pk, row.project)
+    ctx.loaders.project_visible.prime(pk, True)
+    return Project.from_with(row)
 
 
 async def _claim(ctx: Context, pk: int) -> Any:

@@ -27,7 +27,9 @@ from schema.order import (
     CreateServiceOfferingInput, DeclineOrderInput, DispatchOrderInput, Order, OrderFilter, OrderPayload,
     PlaceOrderInput, ServiceOffering, ServiceOfferingFilter, ServiceOfferingPayload, StartOrderInput,
 )
-from schema.relay import Connection, connection, decode_cursor, page_size, pk_of, to_global_id, wants_rows
+from schema.relay import (
+    Connection, connection, decode_cursor, node_fields, page_size, pk_of, to_global_id, wants_rows,
+)
 
 Info = strawberry.Info[Context, None]
 PROVIDER_KINDS = frozenset({OrgKind.PARTNER_UNIT, OrgKind.VOLUNTEER_TEAM})
@@ -124,12 +126,18 @@ async def orders(
     user_id = require_login(ctx)
     size, cursor = page_size(first, ctx.lang), decode_cursor(after, ctx.lang)
     f = filter or OrderFilter()
-    scope = await policies.project_scope(ctx.viewer)
-    args = dict(user_id=user_id, managed_org_ids=list(scope.managed_org_ids), mine=f.mine,
+    # The viewer's own orders need no roles: they are theirs.
+    managed = [] if f.mine else list((await policies.project_scope(ctx.viewer)).managed_org_ids)
+    args = dict(user_id=user_id, managed_org_ids=managed, mine=f.mine,
                 org_id=(pk_of(f.org_id, "Org") or -1) if f.org_id is not None else None,
                 status=list(f.status) if f.status else None)
-    rows = await order_model.page(**args, first=size, after=cursor) if wants_rows(info) else []
-    return connection(rows, first=size, convert=Order.from_model, total=lambda: order_model.count(**args))
+    rows = []
+    if wants_rows(info):
+        asked = node_fields(info)
+        rows = await order_model.page(**args, first=size, after=cursor, with_provider="provider" in asked,
+                                      with_latest_event="latestEvent" in asked)
+    return connection(rows, first=size, convert=Order.from_with, key=lambda row: row.order.id,
+                      total=lambda: order_model.count(**args))
 
 
 async def place_order(info: Info, input: PlaceOrderInput) -> OrderPayload:

@@ -23,7 +23,7 @@ from schema.project import (
     CreateProjectInput, Project, ProjectFilter, ProjectPayload, PublishProjectInput, ReportClaimDoneInput,
     VerifyClaimInput, WithdrawClaimInput,
 )
-from schema.relay import Connection, connection, decode_cursor, page_size, pk_of, to_global_id
+from schema.relay import Connection, connection, decode_cursor, node_fields, page_size, pk_of, to_global_id
 
 Info = strawberry.Info[Context, None]
 
@@ -43,8 +43,11 @@ async def projects(
     f = filter or ProjectFilter()
     org_id = (pk_of(f.org_id, "Org") or -1) if f.org_id is not None else None
     args = dict(scope=scope, status=f.status, category=f.category, org_id=org_id, claimable=f.claimable, mine=f.mine)
-    rows = await project_model.page(**args, first=size, after=cursor)
-    return connection(rows, first=size, convert=Project.from_model, total=lambda: project_model.count(**args))
+    asked = node_fields(info)
+    rows = await project_model.page(**args, first=size, after=cursor, with_org="org" in asked,
+                                    with_viewer=bool(asked & {"viewerCanClaim", "viewerClaim"}))
+    return connection(rows, first=size, convert=Project.from_with, key=lambda row: row.project.id,
+                      total=lambda: project_model.count(**args))
 
 
 async def load_project(ctx: Context, errors: list[UserError], field: str, global_id: str) -> project_model.Project | None:

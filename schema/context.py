@@ -185,11 +185,21 @@ class Loaders:
         return by_key(lambda ids: project_model.get_claims(claim_ids=ids))
 
     @cached_property
-    def claims_page(self) -> DataLoader[tuple, list[project_model.Claim]]:
-        async def fetch(ids: list[int], full: bool, first: int, after: int | None) -> dict[int, list]:
+    def visible_project(self) -> DataLoader[int, project_model.ProjectWith | None]:
+        """A project the viewer may see, with its org and whether the viewer manages it (the project screen)."""
+
+        async def fetch(ids: list[int]) -> dict[int, project_model.ProjectWith]:
+            return await project_model.get_visible(scope=await self._scope(), project_ids=ids)
+
+        return by_key(fetch)
+
+    @cached_property
+    def claims_page(self) -> DataLoader[tuple, list[project_model.ClaimWith]]:
+        async def fetch(ids: list[int], full: bool, first: int, after: int | None, claimants: bool
+                        ) -> dict[int, list]:
             return await project_model.claim_pages(project_ids=ids, scope=await self._scope(),
                                                    managed_project_ids=set(ids) if full else set(),
-                                                   first=first, after=after)
+                                                   first=first, after=after, with_claimants=claimants)
 
         return by_group(fetch, default=[])
 

@@ -10,13 +10,14 @@ from strawberry.file_uploads import Upload
 
 from auth import policies
 from models import order as order_model
+from models import org as org_model
 from schema.compound import Compound
 from schema.context import Context
 from schema.errors import UserError
 from schema.org import Org
 from schema.photo import Photo
 from schema.project import ProjectCategory
-from schema.relay import Node, to_global_id
+from schema.relay import Node, deferred, to_global_id
 
 if TYPE_CHECKING:
     from schema.user import User
@@ -103,12 +104,24 @@ class Order(Node):
     updated_at: datetime
     pk: strawberry.Private[int]
     model: strawberry.Private[order_model.Order]
+    # What the list resolver fetched with the row (None / False: not fetched; the fields load it then).
+    provider_row: strawberry.Private[org_model.Org | None] = None
+    latest_event_row: strawberry.Private[order_model.OrderEvent | None] = None
+    latest_event_fetched: strawberry.Private[bool] = False
 
     @classmethod
     def from_model(cls, o: order_model.Order) -> Order:
         return cls(id=to_global_id("Order", o.id), status=o.status, category=o.category, description=o.description,
                    preferred_time=o.preferred_time, price_fen=o.price_fen, rating=o.rating, comment=o.comment,
                    created_at=o.created_at, updated_at=o.updated_at, pk=o.id, model=o)
+
+    @classmethod
+    def from_with(cls, w: order_model.OrderWith) -> Order:
+        """An order with the related rows its list fetched alongside it."""
+        order = cls.from_model(w.order)
+        order.provider_row = w.provider
+        order.latest_event_row, order.latest_event_fetched = w.latest_event, w.latest_event_fetched
+        return order
 
     @strawberry.field
     async def compound(self, info: Info) -> Compound:
@@ -124,9 +137,14 @@ class Order(Node):
         return User.from_model(row, phone_revealed=reveal)
 
     @strawberry.field(description="The provider it is dispatched to (null while SUBMITTED).")
-    async def provider(self, info: Info) -> Org | None:
+    def provider(self, info: Info) -> Org | None:
         if self.model.provider_id is None:
             return None
+        if self.provider_row is not None:
+            return Org.from_model(self.provider_row)
+        return deferred(self._load_provider(info))
+
+    async def _load_provider(self, info: Info) -> Org | None:
         row = await info.context.loaders.org.load(self.model.provider_id)
         return Org.from_model(row) if row else None
 
@@ -142,9 +160,14 @@ class Order(Node):
         return [OrderEvent.from_model(e) for e in await info.context.loaders.order_events.load(self.pk)]
 
     @strawberry.field(description="The newest event (the order list shows it under each order).")
-    async def latest_event(self, info: Info) -> OrderEvent | None:
-        rows = await info.context.loaders.latest_order_event.load(self.pk)
-        return OrderEvent.from_model(rows) if rows else None
+    def latest_event(self, info: Info) -> OrderEvent | None:
+        if self.latest_event_fetched:
+            return OrderEvent.from_model(self.latest_event_row) if self.latest_event_row else None
+        return deferred(self._load_latest_event(info))
+
+    async def _load_latest_event(self, info: Info) -> OrderEvent | None:
+        row = await info.context.loaders.latest_order_event.load(self.pk)
+        return OrderEvent.from_model(row) if row else None
 
     @strawberry.field(description="The photos the resident attached, in upload order.")
     async def photos(self, info: Info) -> list[Photo]:

@@ -10,7 +10,9 @@ from auth import policies
 from models import org as org_model
 from schema.enums import MemberRole, OrgKind
 from schema.errors import UserError, unauthenticated, forbidden
-from schema.relay import Connection, Node, connection, decode_cursor, page_size, to_global_id, wants_rows
+from schema.relay import (
+    Connection, Node, connection, decode_cursor, deferred, node_fields, page_size, to_global_id, wants_rows,
+)
 
 from schema.context import Context
 
@@ -78,10 +80,13 @@ class Org(Node):
     kind: OrgKind
     pk: strawberry.Private[int]
     parent_id: strawberry.Private[int | None]
+    # The figures when the list that holds this org loaded them for the whole page (None: `stats` loads them).
+    stats_row: strawberry.Private[org_model.OrgStats | None] = None
 
     @classmethod
-    def from_model(cls, org: org_model.Org) -> Org:
-        return cls(id=to_global_id("Org", org.id), name=org.name, kind=org.kind, pk=org.id, parent_id=org.parent_id)
+    def from_model(cls, org: org_model.Org, stats: org_model.OrgStats | None = None) -> Org:
+        return cls(id=to_global_id("Org", org.id), name=org.name, kind=org.kind, pk=org.id, parent_id=org.parent_id,
+                   stats_row=stats)
 
     @strawberry.field(description="The parent organisation (null for a district or a partner unit).")
     async def parent(self, info: Info) -> Org | None:
@@ -103,7 +108,12 @@ class Org(Node):
         loaders, lang = info.context.loaders, info.context.lang
         size, cursor = page_size(first, lang), decode_cursor(after, lang)
         rows = await loaders.children_page.load((self.pk, kind, size, cursor)) if wants_rows(info) else []
-        return connection(rows, first=size, convert=Org.from_model,
+        stats: dict[int, org_model.OrgStats] = {}
+        if rows and "stats" in node_fields(info):
+            # Every child's figures in one statement of the shared loader, handed to the children with their rows.
+            ids = [row.id for row in rows[:size]]
+            stats = dict(zip(ids, await loaders.org_stats.load_many(ids)))
+        return connection(rows, first=size, convert=lambda row: Org.from_model(row, stats.get(row.id)),
                           total=lambda: loaders.children_count.load((self.pk, kind)))
 
     @strawberry.field(description="Every compound in the subtree (for a branch: the compounds it covers).")
@@ -160,7 +170,12 @@ class Org(Node):
         return [Membership.from_model(row, reveal_phone=reveal) for row in rows[:100]]
 
     @strawberry.field(description="Statistics rolled up over the whole subtree.")
-    async def stats(self, info: Info) -> OrgStats:
+    def stats(self, info: Info) -> OrgStats:
+        if self.stats_row is not None:
+            return OrgStats.from_model(self.stats_row)
+        return deferred(self._load_stats(info))
+
+    async def _load_stats(self, info: Info) -> OrgStats:
         return OrgStats.from_model(await info.context.loaders.org_stats.load(self.pk))
 
     @strawberry.field(description="How residents' opinions (听邻说事) owned in the subtree are answered. Public, like "

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
-from strawberry.types.nodes import SelectedField
+from strawberry.types.nodes import SelectedField, Selection
 
 from schema.errors import invalid_argument
 
@@ -139,6 +139,39 @@ def wants_rows(info: strawberry.Info) -> bool:
             if not isinstance(selection, SelectedField) or selection.name not in _COUNT_ONLY:
                 return True
     return False
+
+
+def node_fields(info: strawberry.Info) -> frozenset[str]:
+    """The fields asked of a connection's objects (under `nodes` and `edges { node }`): the look-ahead that lets a
+    list resolver fetch related rows in its page's own statement instead of a loader's statement afterwards."""
+    names: set[str] = set()
+    for selected in info.selected_fields:
+        for field in _flatten(selected.selections):
+            if field.name == "nodes":
+                names.update(f.name for f in _flatten(field.selections))
+            elif field.name == "edges":
+                for node in _flatten(field.selections):
+                    if node.name == "node":
+                        names.update(f.name for f in _flatten(node.selections))
+    return frozenset(names)
+
+
+def _flatten(selections: Sequence[Selection]) -> list[SelectedField]:
+    """The fields among selections, those inside fragments (inline and named) included."""
+    fields: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            fields.append(selection)
+        else:
+            fields += _flatten(selection.selections)
+    return fields
+
+
+def deferred(awaitable: Awaitable[T]) -> T:
+    """An awaitable returned, typed as its result, by a sync field resolver that has no value at hand: graphql-core
+    awaits whatever a resolver returns that is awaitable. So a field resolves synchronously (no task, no loader)
+    when a list resolver fetched its value with the row, and falls back to a loader otherwise."""
+    return awaitable  # type: ignore[return-value]
 
 
 def connection(
