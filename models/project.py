@@ -222,11 +222,30 @@ async def claimable_ids(*, scope: Scope, project_ids: list[int]) -> set[int]:
     return {row["id"] for row in rows}
 
 
+def _source_sql(scope: Scope, claimable: bool | None) -> tuple[str, list]:
+    """The FROM clause of a project list. Claimable projects are found from the few orgs they can belong to (the
+    viewer's orgs' lineages, and below the orgs paired with the units they run), not by testing every project newest
+    first: at district scale that is 0.05 ms instead of 10 ms on SQLite. SQLite's CROSS JOIN keeps that join order
+    (PostgreSQL's planner finds it alone)."""
+    if claimable is not True:
+        return "project p", []
+    members, member_params = db.in_list(scope.member_org_ids)
+    claimants, claimant_params = db.in_list(scope.claimant_org_ids)
+    return (f"(SELECT mc.ancestor_id AS oid FROM org_closure mc WHERE mc.descendant_id IN {members} "
+            f"UNION SELECT oc.descendant_id FROM partnership op JOIN org_closure oc ON oc.ancestor_id = op.org_id "
+            f"WHERE op.partner_id IN {claimants} "
+            f"UNION SELECT tc.ancestor_id FROM org_closure tc WHERE tc.descendant_id IN {claimants}) cand "
+            f"{'JOIN' if db.is_postgres() else 'CROSS JOIN'} project p ON p.org_id = cand.oid"
+            ), [*member_params, *claimant_params, *claimant_params]
+
+
 def _filter_sql(
     *, scope: Scope, status: ProjectStatus | None, category: ProjectCategory | None, org_id: int | None,
     claimable: bool | None, mine: bool | None,
 ) -> tuple[str, list]:
-    where, params = visible_sql(scope)
+    # What a viewer may claim they may see (claimant orgs are orgs they manage, so among their orgs): the visibility
+    # test is implied, and left out where it would be evaluated row by row for nothing.
+    where, params = visible_sql(scope) if claimable is not True else ("1 = 1", [])
     clauses = [where]
     if status is not None:
         clauses.append("p.status = ?")
@@ -272,10 +291,12 @@ async def page(
         joins.append(f"LEFT JOIN claim vcl ON vcl.id = (SELECT MAX(lc.id) FROM claim lc WHERE lc.project_id = p.id "
                      f"AND {by_viewer})")
         join_params += by_viewer_params
+    source, source_params = _source_sql(scope, claimable)
     rows = await db.fetch(
-        f"SELECT {', '.join(select)} FROM project p {' '.join(joins)} WHERE {where} AND p.id < ? "
+        f"SELECT {', '.join(select)} FROM {source} {' '.join(joins)} WHERE {where} AND p.id < ? "
         "ORDER BY p.id DESC LIMIT ?",
-        [*select_params, *join_params, *params, after if after is not None else db.MAX_KEY, first + 1],
+        [*select_params, *source_params, *join_params, *params, after if after is not None else db.MAX_KEY,
+         first + 1],
     )
     orgs: dict[int, Org] = {}
     return [ProjectWith(
@@ -294,7 +315,8 @@ async def count(
     """How many projects the filter finds for the scope."""
     where, params = _filter_sql(scope=scope, status=status, category=category, org_id=org_id,
                                 claimable=claimable, mine=mine)
-    rows = await db.fetch(f"SELECT COUNT(*) AS n FROM project p WHERE {where}", params)
+    source, source_params = _source_sql(scope, claimable)
+    rows = await db.fetch(f"SELECT COUNT(*) AS n FROM {source} WHERE {where}", [*source_params, *params])
     return int(rows[0]["n"])
 
 
