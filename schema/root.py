@@ -152,6 +152,9 @@ class Mutation:
     cast_vote: PollPayload = mutation(poll_r.cast_vote)
 
 
+from schema.execution import PlainFieldExecution  # noqa: E402 (after the types: it needs none of them)
+
+
 class Schema(strawberry.Schema):
     """strawberry's schema, quiet about errors meant for the client (faults are logged when masked)."""
 
@@ -170,4 +173,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                Resolution, DutyShift, ServiceOffering, Order, Opinion, Household, Poll],
         extensions=extensions.build(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.production),
+        execution_context_class=PlainFieldExecution,
     )
