@@ -71,6 +71,7 @@ class Options:
     markdown: str | None = None
     loadgen: str = "auto"
     connections: int = CONNECTIONS
+    scale: int = 1  # the siming data set this many times over (bench/scale.py), for how reads grow with size
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Options:
@@ -79,8 +80,11 @@ class Options:
             QUICK_DURATION_S if args.quick else DEFAULT_DURATION_S)
         if duration <= 0:
             raise BenchError("--duration must be positive")
+        scale = getattr(args, "scale", 1)
+        if not 1 <= scale <= 20:
+            raise BenchError("--scale must be from 1 to 20")
         return cls(quick=args.quick, db=args.db, workers=args.workers, duration=duration, markdown=args.markdown,
-                   loadgen=args.loadgen)
+                   loadgen=args.loadgen, scale=scale)
 
 
 @dataclass
@@ -283,6 +287,12 @@ class Bench:
             counts = await seed(scale="siming")
             log(f"seeded siming in {time.monotonic() - started:.1f} s: " + ", ".join(
                 f"{n} {what}" for what, n in counts.items()))
+            if self.options.scale > 1:
+                from bench import scale
+
+                added = await scale.multiply(factor=self.options.scale)
+                log(f"multiplied x{self.options.scale} in {time.monotonic() - started:.1f} s: " + ", ".join(
+                    f"+{n} {table}" for table, n in added.items()))
             self.data = await fixtures.add(pool_members=self.pool_size(), write_projects=WRITE_PROJECTS)
             log("fixtures: " + ", ".join(f"{n} {table}" for table, n in self.data.added.items()))
             self.mint_tokens(settings)
@@ -611,6 +621,7 @@ class Bench:
                 "raw_peak_mb": round(self.peaks.raw, 1), "loadgen": self.loadgen_name,
                 "loadgen_max_rps": round(self.ceiling.rps, 1), "loadgen_cpu_share_max": round(max(shares), 3),
                 "connections": self.options.connections, "duration_s": self.options.duration, "warmup_s": WARMUP_S,
+                "scale": self.options.scale,
                 "quick": self.options.quick, "wall_s": round(wall_s, 1),
                 "failures": [problem.splitlines()[0] for problem in self.stale]}
 
@@ -647,7 +658,8 @@ def report(summary: dict[str, Any]) -> list[str]:
     """The human-readable report: setup, table, memory and the load generator's headroom."""
     box = machine()
     return [
-        f"jinlin bench — {summary['db']}, {summary['workers']} worker(s), {summary['loadgen']} "
+        f"jinlin bench — {summary['db']}{' at ' + str(summary.get('scale', 1)) + 'x siming' if summary.get('scale', 1) > 1 else ''}"
+        f", {summary['workers']} worker(s), {summary['loadgen']} "
         f"(1 thread, {summary['connections']} connections), {summary['duration_s']:g} s per measurement after "
         f"{summary['warmup_s']:g} s warm-up{' (--quick)' if summary['quick'] else ''}",
         f"machine: {box['nproc']} CPUs (nproc), {box['cpu']}, {box['memory']}",
@@ -670,7 +682,9 @@ def append_markdown(path: str, summary: dict[str, Any]) -> None:
     box = machine()
     lines = report(summary)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    section = [f"## {when}: {summary['db']}, {summary['workers']} worker(s){' (--quick)' if summary['quick'] else ''}",
+    size = f" at {summary['scale']}x siming" if summary.get("scale", 1) > 1 else ""
+    section = [f"## {when}: {summary['db']}{size}, {summary['workers']} worker(s)"
+               f"{' (--quick)' if summary['quick'] else ''}",
                "", f"- machine: {box['nproc']} CPUs (`nproc`), {box['cpu']}, {box['memory']} memory",
                f"- database: {summary['db']}; workers: {summary['workers']}; load generator: {summary['loadgen']} "
                f"(1 thread, {summary['connections']} connections, {summary['loadgen_max_rps']:,.0f} rps against a "

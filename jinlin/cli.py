@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--markdown", metavar="FILE", help="append the results, with the machine, to FILE")
     bench.add_argument("--loadgen", choices=["auto", "wrk", "builtin"], default="auto",
                        help="load generator (auto: wrk when on PATH, else the built-in one)")
+    bench.add_argument("--scale", type=int, default=1, help="the siming data set this many times over "
+                                                             "(bench/scale.py; 10 for the 10x check)")
     bench.set_defaults(func=cmd_bench)
 
     export = sub.add_parser("export-schema", help="print or write the GraphQL SDL")
