@@ -135,6 +135,28 @@ def raw_get(screen: Screen, variables: dict[str, Any], token: str) -> Request:
                    {"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
 
+async def asgi_request(app: Any, method: str, target: str, headers: dict[str, str], body: bytes = b""
+                       ) -> tuple[int, bytes]:
+    """One request straight into an ASGI app in this process: status and body (no client library needed)."""
+    path, _, query = target.partition("?")
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {}}
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
 def http(base_url: str, request: Request) -> tuple[int, bytes]:
     """Send one request (the harness's own checks, not load): status and body."""
     data = request.body.encode() if request.body is not None else None
@@ -312,40 +334,36 @@ class Bench:
                             for user_id in self.data.pool]
 
     async def count_sql(self, settings: Any) -> None:
-        """SQL statements per screen, counted: the app in-process over httpx's ASGI transport, a warm-up, then one
+        """SQL statements per screen, counted: the app in-process (ASGI calls, no client library), a warm-up, then one
         counted persisted GET (as phones send it) and one counted POST of the bare document (the screen's own)."""
-        try:
-            import httpx
-        except ImportError:
-            raise BenchError("counting SQL statements needs httpx: pip install -e '.[test]'") from None
         from app import create_app
 
         assert self.data is not None
         app = create_app(settings, init_db=False)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            for screen in SCREENS:
-                variables, token = self.data.variables[screen.name], self.tokens[screen.role]
-                get = persisted_get(screen.query, variables, token)
-                bodies = {"register": {"query": screen.query, "variables": variables, "extensions": {
-                    "persistedQuery": {"version": 1, "sha256Hash": screen.sha256}}},
-                          "post": {"query": screen.query, "variables": variables}}
+        for screen in SCREENS:
+            variables, token = self.data.variables[screen.name], self.tokens[screen.role]
+            get = persisted_get(screen.query, variables, token)
+            bodies = {"register": {"query": screen.query, "variables": variables, "extensions": {
+                "persistedQuery": {"version": 1, "sha256Hash": screen.sha256}}},
+                      "post": {"query": screen.query, "variables": variables}}
 
-                async def send(kind: str) -> None:
-                    if kind == "get":
-                        answer = await client.get(get.path, headers=get.headers)
-                    else:
-                        answer = await client.post("/graphql", json=bodies[kind], headers=get.headers)
-                    if answer.status_code != 200 or "errors" in answer.json():
-                        raise BenchError(f"{screen.name}: in-process {kind} failed: {answer.text[:500]}")
+            async def send(kind: str) -> None:
+                if kind == "get":
+                    status, body = await asgi_request(app, "GET", get.path, get.headers)
+                else:
+                    status, body = await asgi_request(app, "POST", "/graphql", {
+                        **get.headers, "Content-Type": "application/json"}, json.dumps(bodies[kind]).encode())
+                if status != 200 or "errors" in json.loads(body):
+                    raise BenchError(f"{screen.name}: in-process {kind} failed: {body[:500]!r}")
 
-                for kind in ("register", "get", "post"):  # registers the persisted query, warms every cache
-                    await send(kind)
-                with _counting_sql() as statements:
-                    await send("get")
-                self.results[screen.name].sql_per_op = len(statements)
-                with _counting_sql() as statements:
-                    await send("post")
-                self.results[screen.name].sql_per_op_document = len(statements)
+            for kind in ("register", "get", "post"):  # registers the persisted query, warms every cache
+                await send(kind)
+            with _counting_sql() as statements:
+                await send("get")
+            self.results[screen.name].sql_per_op = len(statements)
+            with _counting_sql() as statements:
+                await send("post")
+            self.results[screen.name].sql_per_op_document = len(statements)
         log("SQL statements per screen: " + ", ".join(
             f"{name} {r.sql_per_op}" for name, r in self.results.items()))
 
