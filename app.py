@@ -27,7 +27,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from auth import tokens
 from auth.middleware import AuthMiddleware
-from jinlin import events, persisted_store, photos, rate_limit
+from jinlin import events, persisted_store, photos, rate_limit, web
 from jinlin import settings as settings_module
 from jinlin.body_limit import BodyLimit
 from jinlin.timeouts import RequestTimeout
@@ -242,7 +242,8 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
     return Starlette(
         routes=[Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view),
                 Route("/healthz", healthz),
-                Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"])],
+                Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"]),
+                *web.routes(settings.web_dist)],  # last: the app answers every other path
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
                     # Outside everything that reads the body or runs the operation: it cuts both off in time.
                     Middleware(RequestTimeout, path="/graphql", request_timeout=settings.request_timeout,

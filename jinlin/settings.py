@@ -73,6 +73,8 @@ class Settings:
     response_cache_ttl: int = 60
     # Uploaded photos (JINLIN_PHOTO_DIR) and how long their signed URLs stay valid (JINLIN_PHOTO_URL_TTL, seconds).
     photo_dir: str = "photos"
+    # The built mobile web app served at `/` (JINLIN_WEB_DIST; default web/dist beside the code).
+    web_dist: str | None = None
     photo_url_ttl: int = 3600
     # Trusted-documents mode (JINLIN_PERSISTED_ONLY=1): hash -> document from the manifest; None runs any document.
     trusted_documents: Mapping[str, str] | None = None
@@ -229,6 +231,7 @@ def load(environ: Mapping[str, str] | None = None, *, db_url: str | None = None)
                     request_timeout=float(request_timeout), body_timeout=float(body_timeout),
                     redis_url=redis_url, photo_dir=photo_dir, photo_url_ttl=photo_ttl, rate_ip=limits["ip"],
                     rate_user=limits["user"], rate_account=limits["account"],
+                    web_dist=environ.get("JINLIN_WEB_DIST", "").strip() or None,
                     response_cache=raw_cache in {"on", "1", "true", "yes"}, response_cache_ttl=cache_ttl,
                     trusted_proxies=parse_proxies(environ.get("JINLIN_TRUSTED_PROXIES", "")))
 
