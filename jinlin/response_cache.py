@@ -18,7 +18,6 @@ import re
 import sqlite3
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -178,7 +177,7 @@ class ResponseCache:
         self.max_body = max_body
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.computing: dict[tuple, asyncio.Future[Entry | None]] = {}
-        self.hits = self.misses = 0
+        self.hits = self.misses = 0  # since the process started: for a debugger or a metrics exporter
         watch_statements()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -265,16 +264,7 @@ class ResponseCache:
         read = sorted((name, versions.get(name, 0)) for name in reading)
         return Entry(versions=tuple(read), expires=now + self.ttl, headers=list(start["headers"]), body=bytes(body))
 
-    def clear(self) -> None:
-        """Forget every kept answer (tests, and after a restore)."""
-        self.entries.clear()
-
 
 async def _replay(send: Send, entry: Entry) -> None:
     await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
     await send({"type": "http.response.body", "body": entry.body})
-
-
-def tables(names: Iterable[str]) -> frozenset[str]:
-    """The versioned tables among `names` (for tests and diagnostics)."""
-    return VERSIONED.intersection(names)
