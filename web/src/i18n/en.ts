@@ -1,0 +1,92 @@
+import type zhCN from './zh-CN'
+
+type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> }
+
+const en: Shape<typeof zhCN> = {
+  app: { name: 'Jinlin', language: 'Language', switchTo: '中文' },
+  nav: { projects: 'Projects', claims: 'My claims', orders: 'My orders', me: 'Me' },
+  common: {
+    loading: 'Loading…',
+    noMore: 'No more',
+    empty: 'Nothing here yet',
+    retry: 'Tap to retry',
+    networkError: 'Network problem, please try again',
+    loadFailed: 'Failed to load, tap to retry',
+    confirm: 'OK',
+    cancel: 'Cancel',
+    back: 'Back',
+  },
+  auth: {
+    login: 'Log in',
+    signUp: 'Sign up',
+    logout: 'Log out',
+    phone: 'Phone',
+    phonePlaceholder: '11-digit mobile number',
+    password: 'Password',
+    passwordPlaceholder: 'Your password',
+    displayName: 'Name',
+    displayNamePlaceholder: 'Your name',
+    phoneInvalid: 'Enter a valid mobile number',
+    passwordRequired: 'Enter your password',
+    passwordTooShort: 'At least 8 characters',
+    nameRequired: 'Enter your name',
+    noAccount: 'No account? Sign up',
+    haveAccount: 'Have an account? Log in',
+    demoHint: 'Demo: 13800000004 (party member), 13800000006 (resident), password jinlin-demo',
+    expired: 'Your session has expired, please log in again',
+  },
+  me: {
+    title: 'Me',
+    registration: 'Registration (双报到)',
+    notRegistered: 'Not registered',
+    memberType: { IN_SERVICE: 'In service', RETIRED: 'Retired', FLOATING: 'Floating' },
+    registeredAt: 'Registered',
+    serviceHours: 'Service hours',
+    hours: '{n} h',
+    notifications: 'Notifications',
+    unread: '{n} unread',
+    memberships: 'Organisations',
+  },
+  projects: {
+    title: 'Projects near me',
+    claim: 'Claim',
+    withdraw: 'Withdraw',
+    claimed: 'Claimed',
+    withdrawn: 'Withdrawn',
+    withdrawConfirm: 'Withdraw your claim on this project?',
+    remaining: '{n} of {total} left',
+    total: '{n} projects to claim',
+  },
+  claims: { title: 'My claims', reported: '{n} h reported', verified: '{n} h verified' },
+  orders: {
+    title: 'My orders',
+    detail: 'Order',
+    history: 'Progress',
+    live: 'Live',
+    offline: 'Not live',
+    price: 'Price',
+    provider: 'Provider',
+    compound: 'Compound',
+    createdAt: 'Placed',
+    notFound: 'No such order, or you may not see it',
+  },
+  enums: {
+    ProjectCategory: {
+      ELDERLY_CARE: 'Elderly care', ENVIRONMENT: 'Environment', SAFETY_PATROL: 'Safety patrol',
+      GARBAGE_SORTING: 'Garbage sorting', EDUCATION: 'Education', HEALTH: 'Health', MEDIATION: 'Mediation',
+      REPAIR: 'Repair', CULTURE: 'Culture', OTHER: 'Other',
+    },
+    ClaimStatus: { ACTIVE: 'Active', DONE: 'Awaiting check', VERIFIED: 'Verified', REJECTED: 'Rejected', WITHDRAWN: 'Withdrawn' },
+    ProjectStatus: { DRAFT: 'Draft', OPEN: 'Open', CLOSED: 'Closed', COMPLETED: 'Completed', CANCELLED: 'Cancelled' },
+    OrderStatus: {
+      SUBMITTED: 'Submitted', DISPATCHED: 'Dispatched', ACCEPTED: 'Accepted', IN_PROGRESS: 'In progress',
+      COMPLETED: 'Completed', CONFIRMED: 'Confirmed', CANCELLED: 'Cancelled',
+    },
+    OrderAction: {
+      PLACED: 'Placed', DISPATCHED: 'Dispatched', ACCEPTED: 'Accepted', DECLINED: 'Declined', STARTED: 'Started',
+      COMPLETED: 'Completed', CONFIRMED: 'Confirmed', CANCELLED: 'Cancelled',
+    },
+  },
+}
+
+export default en

@@ -1,0 +1,53 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { session } from './auth/session'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    tab?: boolean
+    title?: string
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', redirect: '/me' },
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  { path: '/signup', name: 'signup', component: () => import('./views/SignUpView.vue'), meta: { public: true } },
+  { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tab: true, title: 'me.title' } },
+  {
+    path: '/projects',
+    name: 'projects',
+    component: () => import('./views/ProjectsView.vue'),
+    meta: { tab: true, title: 'projects.title' },
+  },
+  {
+    path: '/claims',
+    name: 'claims',
+    component: () => import('./views/MyClaimsView.vue'),
+    meta: { tab: true, title: 'claims.title' },
+  },
+  {
+    path: '/orders',
+    name: 'orders',
+    component: () => import('./views/OrdersView.vue'),
+    meta: { tab: true, title: 'orders.title' },
+  },
+  {
+    path: '/orders/:id',
+    name: 'order',
+    component: () => import('./views/OrderDetailView.vue'),
+    props: true,
+    meta: { title: 'orders.detail' },
+  },
+  { path: '/:pathMatch(.*)*', redirect: '/me' },
+]
+
+export function createAppRouter() {
+  const router = createRouter({ history: createWebHistory(import.meta.env.BASE_URL), routes })
+  router.beforeEach((to) => {
+    if (!to.meta.public && !session.loggedIn) return { name: 'login', query: { next: to.fullPath } }
+    if ((to.name === 'login' || to.name === 'signup') && session.loggedIn) return { name: 'me' }
+    return true
+  })
+  return router
+}
