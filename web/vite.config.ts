@@ -1,5 +1,5 @@
 /// <reference types="vitest/config" />
-import { defineConfig, loadEnv } from 'vite'
+import { defineConfig, loadEnv, type ProxyOptions } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
@@ -8,8 +8,15 @@ import { VantResolver } from '@vant/auto-import-resolver'
 export default defineConfig(({ mode }) => {
   const env = { ...loadEnv(mode, process.cwd(), 'JINLIN_'), ...process.env }
   const api = env.JINLIN_API || 'http://127.0.0.1:8000'
-  const proxy = {
-    '/graphql': { target: api, changeOrigin: true, ws: true },
+  const proxy: Record<string, ProxyOptions> = {
+    '/graphql': {
+      target: api,
+      changeOrigin: true,
+      ws: true,
+      // The API refuses a cross-origin WebSocket (403); changeOrigin rewrites Host only, so the page's Origin
+      // (this dev server) is rewritten to the API's own for the upgrade too.
+      configure: (server) => server.on('proxyReqWs', (proxyReq) => proxyReq.setHeader('origin', new URL(api).origin)),
+    },
     '/photos': { target: api, changeOrigin: true },
   }
   return {

@@ -33,11 +33,42 @@ export const routes: RouteRecordRaw[] = [
     meta: { tab: true, title: 'orders.title' },
   },
   {
+    path: '/orders/new',
+    name: 'order-new',
+    component: () => import('./views/PlaceOrderView.vue'),
+    meta: { title: 'placeOrder.title' },
+  },
+  {
     path: '/orders/:id',
     name: 'order',
     component: () => import('./views/OrderDetailView.vue'),
     props: true,
     meta: { title: 'orders.detail' },
+  },
+  {
+    path: '/opinions',
+    name: 'opinions',
+    component: () => import('./views/OpinionsView.vue'),
+    meta: { title: 'opinions.title' },
+  },
+  {
+    path: '/opinions/new',
+    name: 'opinion-new',
+    component: () => import('./views/OpinionNewView.vue'),
+    meta: { title: 'opinions.new' },
+  },
+  {
+    path: '/opinions/:id',
+    name: 'opinion',
+    component: () => import('./views/OpinionDetailView.vue'),
+    props: true,
+    meta: { title: 'opinions.detail' },
+  },
+  {
+    path: '/polls',
+    name: 'polls',
+    component: () => import('./views/PollsView.vue'),
+    meta: { title: 'polls.title' },
   },
   { path: '/:pathMatch(.*)*', redirect: '/me' },
 ]

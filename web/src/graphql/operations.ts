@@ -197,6 +197,7 @@ export const OrderDetailFields = graphql(`
     provider { id name }
     events { ...OrderEventFields }
     photos { url width height }
+    resident { id }
   }
 `)
 
@@ -212,5 +213,137 @@ export const OrderQuery = graphql(`
 export const OrderUpdatedSubscription = graphql(`
   subscription OrderUpdated($orderId: ID!) {
     orderUpdated(orderId: $orderId) { ...OrderDetail }
+  }
+`)
+
+// ---- Resident: place an order, confirm / cancel it, opinions (听邻说事), polls ----
+
+/** The viewer's households (where they live): the compounds they may order for, vote in and write about. */
+export const MyHouseholdsQuery = graphql(`
+  query MyHouseholds {
+    viewer {
+      id
+      households { id unit compound { id name } }
+    }
+  }
+`)
+
+/** Photos (`File`s in `input.photos`) make urql's fetch exchange send a GraphQL multipart request. */
+export const PlaceOrderMutation = graphql(`
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const ConfirmOrderMutation = graphql(`
+  mutation ConfirmOrder($input: ConfirmOrderInput!) {
+    confirmOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const CancelOrderMutation = graphql(`
+  mutation CancelOrder($input: CancelOrderInput!) {
+    cancelOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const OpinionRowFields = graphql(`
+  fragment OpinionRow on Opinion {
+    id
+    text
+    category
+    status
+    anonymous
+    createdAt
+    firstReplyAt
+    compound { id name }
+    org { id name }
+    replies { text createdAt org { id name } }
+  }
+`)
+
+export const OpinionDetailFields = graphql(`
+  fragment OpinionDetail on Opinion {
+    ...OpinionRow
+    closedAt
+    assignee { id name }
+    photos { url width height }
+  }
+`)
+
+export const MyOpinionsQuery = graphql(`
+  query MyOpinions($first: Int, $after: String) {
+    opinions(filter: { mine: true }, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { ...OpinionRow } }
+    }
+  }
+`)
+
+export const OpinionQuery = graphql(`
+  query Opinion($id: ID!) {
+    node(id: $id) {
+      __typename
+      ... on Opinion { ...OpinionDetail }
+    }
+  }
+`)
+
+export const SubmitOpinionMutation = graphql(`
+  mutation SubmitOpinion($input: SubmitOpinionInput!) {
+    submitOpinion(input: $input) {
+      opinion { ...OpinionDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const PollRowFields = graphql(`
+  fragment PollRow on Poll {
+    id
+    title
+    description
+    rule
+    quorumPercent
+    opensAt
+    closesAt
+    status
+    compound { id name }
+    resultsVisible
+    options { id label householdVotes areaSqm }
+    eligibleHouseholds
+    votedHouseholds
+    quorumMet
+    winner { id label }
+    viewerHasVoted
+  }
+`)
+
+export const PollsQuery = graphql(`
+  query Polls($filter: PollFilter, $first: Int, $after: String) {
+    polls(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { ...PollRow } }
+    }
+  }
+`)
+
+export const CastVoteMutation = graphql(`
+  mutation CastVote($input: CastVoteInput!) {
+    castVote(input: $input) {
+      poll { ...PollRow }
+      errors { ...UserErrorFields }
+    }
   }
 `)

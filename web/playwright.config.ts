@@ -1,0 +1,42 @@
+// End-to-end tests: the built app (web/dist) served by `jinlin serve --demo` on 127.0.0.1, driven in a phone
+// viewport by the machine's Chromium (`npx playwright install` cannot download here).
+//
+//   npm run build && npm run e2e
+//
+// Env: JINLIN_BIN (the jinlin executable; see e2e/global-setup.ts), CHROMIUM_PATH (default /usr/bin/chromium),
+// JINLIN_WEB_DIST (default web/dist). Screenshots of each main screen go to test-results/screenshots/.
+import { defineConfig } from '@playwright/test'
+
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+
+export default defineConfig({
+  testDir: './e2e',
+  testMatch: '**/*.e2e.ts', // not *.spec.ts: those are the Vitest component tests
+  globalSetup: './e2e/global-setup.ts', // starts the server; its returned function stops it
+  outputDir: './test-results/e2e', // traces and failure screenshots; test-results/screenshots is ours
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 2,
+  retries: process.env.CI ? 1 : 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    // baseURL is set per test from the server global setup started (see e2e/fixtures.ts).
+    browserName: 'chromium',
+    headless: true,
+    launchOptions: { executablePath: chromium },
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    deviceScaleFactor: 3,
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36',
+    actionTimeout: 10_000,
+    navigationTimeout: 15_000,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+})
