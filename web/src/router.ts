@@ -70,6 +70,58 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./views/PollsView.vue'),
     meta: { title: 'polls.title' },
   },
+  {
+    path: '/staff/orders',
+    name: 'staff-orders',
+    component: () => import('./views/StaffOrdersView.vue'),
+    meta: { title: 'staff.ordersTitle' },
+  },
+  {
+    path: '/orgs/:id',
+    name: 'org',
+    component: () => import('./views/OrgView.vue'),
+    props: true,
+    meta: { title: 'org.title' },
+  },
+  {
+    path: '/orgs/:id/partner',
+    name: 'org-partner',
+    component: () => import('./views/PartnerView.vue'),
+    props: true,
+    meta: { title: 'partner.title' },
+  },
+  {
+    path: '/orgs/:id/bookings',
+    name: 'org-bookings',
+    component: () => import('./views/OrgBookingsView.vue'),
+    props: true,
+    meta: { title: 'partner.manageBookings' },
+  },
+  {
+    path: '/staff/projects',
+    name: 'staff-projects',
+    component: () => import('./views/StaffProjectsView.vue'),
+    meta: { title: 'staffClaims.projectsTitle' },
+  },
+  {
+    path: '/staff/projects/new',
+    name: 'staff-project-new',
+    component: () => import('./views/StaffProjectNewView.vue'),
+    meta: { title: 'staffProjects.newTitle' },
+  },
+  {
+    path: '/staff/projects/:id/claims',
+    name: 'staff-claims',
+    component: () => import('./views/StaffClaimsView.vue'),
+    props: true,
+    meta: { title: 'staffClaims.claimsTitle' },
+  },
+  {
+    path: '/staff/opinions',
+    name: 'staff-opinions',
+    component: () => import('./views/StaffOpinionsView.vue'),
+    meta: { title: 'staffOpinions.title' },
+  },
   { path: '/:pathMatch(.*)*', redirect: '/me' },
 ]
 

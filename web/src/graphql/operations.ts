@@ -347,3 +347,305 @@ export const CastVoteMutation = graphql(`
     }
   }
 `)
+
+// ---- Org page (children + statistics), partner unit (claim for the unit, duty shifts), report hours ----
+
+export const OrgPageQuery = graphql(`
+  query OrgPage($id: ID!) {
+    org(id: $id) {
+      id
+      name
+      kind
+      viewerRole
+      parent { id name }
+      serviceHours
+      stats {
+        compoundCount
+        coveredCompoundCount
+        coverageRate
+        projectCount
+        claimedProjectCount
+        verifiedHours
+        registeredMemberCount
+        partnerUnitCount
+      }
+      opinionStats { received replied repliedRate }
+    }
+  }
+`)
+
+export const OrgChildrenQuery = graphql(`
+  query OrgChildren($id: ID!, $first: Int, $after: String) {
+    org(id: $id) {
+      id
+      children(first: $first, after: $after) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { cursor node { id name kind stats { verifiedHours } } }
+      }
+    }
+  }
+`)
+
+export const DutyShiftsQuery = graphql(`
+  query DutyShifts($filter: DutyShiftFilter, $first: Int, $after: String) {
+    dutyShifts(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { id date checkedIn checkedInAt viewerCanCheckIn centre { id name } unit { id name } } }
+    }
+  }
+`)
+
+export const CheckInDutyMutation = graphql(`
+  mutation CheckInDuty($input: CheckInDutyInput!) {
+    checkInDuty(input: $input) {
+      shift { id date checkedIn checkedInAt viewerCanCheckIn centre { id name } unit { id name } }
+    }
+  }
+`)
+
+export const ReportClaimDoneMutation = graphql(`
+  mutation ReportClaimDone($input: ReportClaimDoneInput!) {
+    reportClaimDone(input: $input) {
+      claim { id status reportedHours verifiedHours }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+// ---- Staff: orders to handle (community dispatch; a provider's steward accepts / declines, starts, completes) ----
+
+export const OrgOrdersQuery = graphql(`
+  query OrgOrders($orgId: ID!, $first: Int, $after: String) {
+    orders(filter: { orgId: $orgId }, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id
+          status
+          category
+          description
+          createdAt
+          compound { id name }
+          provider { id name }
+          latestEvent { ...OrderEventFields }
+        }
+      }
+    }
+  }
+`)
+
+export const DispatchOfferingsQuery = graphql(`
+  query DispatchOfferings($first: Int) {
+    serviceOfferings(filter: { approved: true }, first: $first) {
+      nodes { id title category priceFen unit provider { id name } }
+    }
+  }
+`)
+
+export const DispatchOrderMutation = graphql(`
+  mutation DispatchOrder($input: DispatchOrderInput!) {
+    dispatchOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const AcceptOrderMutation = graphql(`
+  mutation AcceptOrder($input: AcceptOrderInput!) {
+    acceptOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const DeclineOrderMutation = graphql(`
+  mutation DeclineOrder($input: DeclineOrderInput!) {
+    declineOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const StartOrderMutation = graphql(`
+  mutation StartOrder($input: StartOrderInput!) {
+    startOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const CompleteOrderMutation = graphql(`
+  mutation CompleteOrder($input: CompleteOrderInput!) {
+    completeOrder(input: $input) {
+      order { ...OrderDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+// ---- Staff: a branch's projects and their claims to verify ----
+
+export const OrgProjectsQuery = graphql(`
+  query OrgProjects($orgId: ID!, $first: Int, $after: String) {
+    projects(filter: { orgId: $orgId }, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { ...ProjectRow } }
+    }
+  }
+`)
+
+export const StaffClaimFields = graphql(`
+  fragment StaffClaim on Claim {
+    id
+    status
+    reportedHours
+    verifiedHours
+    note
+    comment
+    createdAt
+    claimant {
+      __typename
+      ... on User { id displayName }
+      ... on Org { id name }
+    }
+  }
+`)
+
+export const ProjectClaimsQuery = graphql(`
+  query ProjectClaims($id: ID!, $first: Int, $after: String) {
+    node(id: $id) {
+      __typename
+      ... on Project {
+        id
+        title
+        status
+        claims(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { ...StaffClaim } }
+        }
+      }
+    }
+  }
+`)
+
+export const VerifyClaimMutation = graphql(`
+  mutation VerifyClaim($input: VerifyClaimInput!) {
+    verifyClaim(input: $input) {
+      claim { ...StaffClaim }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const BookingRowFields = graphql(`
+  fragment BookingRow on Booking {
+    id
+    startsAt
+    endsAt
+    quantity
+    status
+    purpose
+    reason
+    forOrg { id name }
+  }
+`)
+
+/** Resources with their bookings (for the owner's managers: all; for others: those of orgs they manage). */
+export const ResourcesQuery = graphql(`
+  query Resources($filter: ResourceFilter, $first: Int, $after: String) {
+    resources(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id
+          name
+          kind
+          quantity
+          location
+          owner { id name }
+          bookings(first: 20) { totalCount nodes { ...BookingRow } }
+        }
+      }
+    }
+  }
+`)
+
+export const RequestBookingMutation = graphql(`
+  mutation RequestBooking($input: RequestBookingInput!) {
+    requestBooking(input: $input) {
+      booking { ...BookingRow resource { id } }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const ApproveBookingMutation = graphql(`
+  mutation ApproveBooking($input: ApproveBookingInput!) {
+    approveBooking(input: $input) {
+      booking { ...BookingRow }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const RejectBookingMutation = graphql(`
+  mutation RejectBooking($input: RejectBookingInput!) {
+    rejectBooking(input: $input) {
+      booking { ...BookingRow }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+// ---- Staff: publish a project (create a draft, then publish it) ----
+
+export const CreateProjectMutation = graphql(`
+  mutation CreateProject($input: CreateProjectInput!) {
+    createProject(input: $input) {
+      project { ...ProjectRow }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+export const PublishProjectMutation = graphql(`
+  mutation PublishProject($input: PublishProjectInput!) {
+    publishProject(input: $input) {
+      project { ...ProjectRow }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
+
+// ---- Staff: opinions of a managed org, and replying ----
+
+export const OrgOpinionsQuery = graphql(`
+  query OrgOpinions($orgId: ID!, $first: Int, $after: String) {
+    opinions(filter: { orgId: $orgId }, first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { cursor node { ...OpinionRow } }
+    }
+  }
+`)
+
+export const ReplyOpinionMutation = graphql(`
+  mutation ReplyOpinion($input: ReplyOpinionInput!) {
+    replyOpinion(input: $input) {
+      opinion { ...OpinionDetail }
+      errors { ...UserErrorFields }
+    }
+  }
+`)
