@@ -14,7 +14,6 @@ import asyncio
 import difflib
 import hashlib
 import json
-import logging
 import math
 import os
 import secrets
@@ -25,8 +24,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -209,31 +206,6 @@ async def _recreate_postgres(url: str) -> None:
         raise BenchError(f"cannot recreate database {name!r} on {parts.hostname}: {exc}") from None
 
 
-@contextmanager
-def _counting_sql() -> Iterator[list[str]]:
-    """Statements tortoise sends inside the block (it logs each at DEBUG on `tortoise.db_client`), as
-    tests/conftest.py's count_sql counts them."""
-    statements: list[str] = []
-
-    class Counter(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            text = record.getMessage()
-            if not text.startswith(("Created connection", "Closed connection")):
-                statements.append(text)
-
-    logger, handler = logging.getLogger("tortoise.db_client"), Counter(logging.DEBUG)
-    old_level, old_propagate = logger.level, logger.propagate
-    logger.setLevel(logging.DEBUG)
-    logger.propagate = False
-    logger.addHandler(handler)
-    try:
-        yield statements
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
-        logger.propagate = old_propagate
-
-
 class Bench:
     """One run of `jinlin bench`; every server it starts is stopped by `close`."""
 
@@ -337,6 +309,7 @@ class Bench:
         """SQL statements per screen, counted: the app in-process (ASGI calls, no client library), a warm-up, then one
         counted persisted GET (as phones send it) and one counted POST of the bare document (the screen's own)."""
         from app import create_app
+        from jinlin import db
 
         assert self.data is not None
         app = create_app(settings, init_db=False)
@@ -358,12 +331,12 @@ class Bench:
 
             for kind in ("register", "get", "post"):  # registers the persisted query, warms every cache
                 await send(kind)
-            with _counting_sql() as statements:
+            with db.count_statements() as statements:
                 await send("get")
-            self.results[screen.name].sql_per_op = len(statements)
-            with _counting_sql() as statements:
+            self.results[screen.name].sql_per_op = statements.count
+            with db.count_statements() as statements:
                 await send("post")
-            self.results[screen.name].sql_per_op_document = len(statements)
+            self.results[screen.name].sql_per_op_document = statements.count
         log("SQL statements per screen: " + ", ".join(
             f"{name} {r.sql_per_op}" for name, r in self.results.items()))
 

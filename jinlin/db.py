@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -121,6 +123,28 @@ def placeholders(values: Iterable[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
+async def rows_per_group(
+    inner_sql: str, params: Sequence[Any], *, first: int, after: int | None
+) -> dict[int, list[dict[str, Any]]]:
+    """Keyset-paginate many lists in one statement: `inner_sql` yields rows with `_g` (list) and `_k` (sort key).
+
+    Returns up to `first + 1` rows per group as dicts (the extra one tells `hasNextPage`), ordered by `_k`, joined
+    columns included.
+    """
+    sql = (
+        "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q._g ORDER BY q._k) AS _rn "
+        f"FROM ({inner_sql}) q WHERE q._k > ?) w WHERE w._rn <= ? ORDER BY w._g, w._k"
+    )
+    rows = await fetch(sql, [*params, after if after is not None else -1, first + 1])
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        group = row.pop("_g")
+        row.pop("_rn", None)
+        row.pop("_k", None)
+        grouped[group].append(row)
+    return grouped
+
+
 async def page_per_group(
     inner_sql: str,
     params: Sequence[Any],
@@ -129,21 +153,10 @@ async def page_per_group(
     after: int | None,
     model: type[Model],
 ) -> dict[int, list[Any]]:
-    """Keyset-paginate many lists in one statement: `inner_sql` yields rows with `_g` (list) and `_k` (sort key).
-
-    Returns up to `first + 1` model instances per group (the extra one tells `hasNextPage`), ordered by `_k`.
-    """
-    sql = (
-        "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q._g ORDER BY q._k) AS _rn "
-        f"FROM ({inner_sql}) q WHERE q._k > ?) w WHERE w._rn <= ? ORDER BY w._g, w._k"
-    )
-    rows = await fetch(sql, [*params, after if after is not None else -1, first + 1])
+    """`rows_per_group` as model instances."""
     grouped: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        group = row.pop("_g")
-        row.pop("_rn", None)
-        row.pop("_k", None)
-        grouped[group].append(model._init_from_db(**row))
+    for group, rows in (await rows_per_group(inner_sql, params, first=first, after=after)).items():
+        grouped[group] = [model._init_from_db(**row) for row in rows]
     return grouped
 
 
@@ -186,3 +199,35 @@ def in_list(values: Iterable[Any]) -> tuple[str, list[Any]]:
 # The `after` of a descending list's first page (`id < MAX_KEY`): the largest 32-bit integer, since PostgreSQL
 # binds the parameter as `integer` like the id it is compared with (2**31 fails there as out of range).
 MAX_KEY = 2**31 - 1
+
+
+class StatementCounter(logging.Handler):
+    """Collects the statements the ORM sends (tortoise logs each one at DEBUG on `tortoise.db_client`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if not text.startswith(("Created connection", "Closed connection")):
+            self.statements.append(text)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_statements() -> Iterator[StatementCounter]:
+    """`with count_statements() as sql: ...; sql.count`: the statements issued inside the block (tests, bench)."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(old_level)

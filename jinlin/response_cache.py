@@ -26,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jinlin import db
+from schema.context import language_of
 
 log = logging.getLogger("jinlin.response_cache")
 
@@ -234,8 +235,6 @@ class ResponseCache:
         state = scope.get("state") or {}
         if state.get("token_error"):
             return None
-        from schema.context import language_of
-
         lang = language_of(Headers(scope=scope).get("accept-language", ""))
         return query_string, state.get("user_id"), lang
 

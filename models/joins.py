@@ -3,14 +3,10 @@ into model instances (a page of projects with their orgs, of orders with their l
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
 from tortoise.models import Model
-
-from jinlin import db
 
 M = TypeVar("M", bound=Model)
 
@@ -38,16 +34,3 @@ def joined(model: type[M], row: dict[str, Any], prefix: str, seen: dict[Any, M] 
     if seen is not None:
         seen[key] = instance
     return instance
-
-
-async def rows_per_group(inner_sql: str, params: Sequence[Any], *, first: int, after: int | None
-                         ) -> dict[int, list[dict[str, Any]]]:
-    """`db.page_per_group` (one statement) that keeps each row as its dict, joined columns included."""
-    sql = (
-        "SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY q._g ORDER BY q._k) AS _rn "
-        f"FROM ({inner_sql}) q WHERE q._k > ?) w WHERE w._rn <= ? ORDER BY w._g, w._k"
-    )
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await db.fetch(sql, [*params, after if after is not None else -1, first + 1]):
-        grouped[row["_g"]].append(row)
-    return grouped

@@ -14,7 +14,7 @@ from jinlin import db, events
 from models.alliance import allied_sql
 from models.compound import Compound
 from models.enums import ClaimStatus, ProjectCategory, ProjectStatus
-from models.joins import columns, joined, rows_per_group
+from models.joins import columns, joined
 from models.org import Org
 from models.user import User
 
@@ -481,7 +481,7 @@ async def claim_pages(
 ) -> dict[int, list[ClaimWith]]:
     """A page of claims for each project (oldest first) as the viewer may see them, claimants if asked."""
     sql, params = _project_claims_sql(project_ids, scope, managed_project_ids, with_claimants)
-    pages = await rows_per_group(sql, params, first=first, after=after)
+    pages = await db.rows_per_group(sql, params, first=first, after=after)
     orgs: dict[int, Org] = {}
     users: dict[int, User] = {}
     return {project_id: [_claim_with(row, with_claimants, orgs, users) for row in rows]

@@ -3,12 +3,10 @@ the real ASGI app over httpx, demo data with tokens, and an SQL statement counte
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,36 +176,9 @@ async def demo(api: Api) -> Api:
     return api
 
 
-class SqlCounter(logging.Handler):
-    """Counts statements the ORM sends (tortoise logs each one at DEBUG on `tortoise.db_client`)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = record.getMessage()
-        if not text.startswith(("Created connection", "Closed connection")):
-            self.statements.append(text)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@contextmanager
-def count_sql() -> Iterator[SqlCounter]:
-    """`with count_sql() as sql: ...; sql.count` — statements issued inside the block."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = SqlCounter()
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old_level)
+# Statement counting lives with the database helpers (the benchmark counts the same way).
+SqlCounter = db.StatementCounter
+count_sql = db.count_statements
 
 
 def gid(type_name: str, pk: int) -> str:
