@@ -43,7 +43,8 @@ def routes(dist: Path | str | None = None) -> list[BaseRoute]:
     """The app's route when it has been built, else none (and one log line saying how to build it)."""
     folder = Path(dist) if dist else DEFAULT_DIST
     if not (folder / "index.html").is_file():
-        log.info("no web app build in %s: serving the API alone (build the app: cd web && npm ci && npm run build)",
-                 folder)
+        # A warning, so that `jinlin serve` shows it: nothing configures the "jinlin" logger below that level.
+        log.warning("no web app build in %s: serving the API alone (build the app: cd web && npm ci && npm run "
+                    "build)", folder)
         return []
     return [Mount("/", app=AppFiles(directory=folder, html=True), name="web")]
