@@ -4,7 +4,8 @@
 //   npm run build && npm run e2e
 //
 // Env: JINLIN_BIN (the jinlin executable; see e2e/global-setup.ts), CHROMIUM_PATH (default /usr/bin/chromium),
-// JINLIN_WEB_DIST (default web/dist). Screenshots of each main screen go to test-results/screenshots/.
+// JINLIN_WEB_DIST (default web/dist), JINLIN_E2E_RESULTS (artefacts folder, default web/test-results: screenshots of
+// each main screen in screenshots/, the server's log in e2e-server.log, Playwright's own output in e2e/).
 import { defineConfig } from '@playwright/test'
 
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
@@ -13,7 +14,7 @@ export default defineConfig({
   testDir: './e2e',
   testMatch: '**/*.e2e.ts', // not *.spec.ts: those are the Vitest component tests
   globalSetup: './e2e/global-setup.ts', // starts the server; its returned function stops it
-  outputDir: './test-results/e2e', // traces and failure screenshots; test-results/screenshots is ours
+  outputDir: `${process.env.JINLIN_E2E_RESULTS || './test-results'}/e2e`, // traces, failure screenshots
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

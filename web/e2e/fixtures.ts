@@ -17,7 +17,9 @@ export const DEMO = {
 } as const
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-export const SCREENSHOTS = path.join(WEB, 'test-results/screenshots')
+/** Where this run's artefacts go: $JINLIN_E2E_RESULTS (so two runs side by side keep apart), else web/test-results. */
+export const RESULTS = path.resolve(WEB, process.env.JINLIN_E2E_RESULTS || 'test-results')
+export const SCREENSHOTS = path.join(RESULTS, 'screenshots')
 
 export function serverUrl(): string {
   const url = process.env.JINLIN_E2E_URL

@@ -15,6 +15,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const RESULTS = path.resolve(WEB, process.env.JINLIN_E2E_RESULTS || 'test-results') // as in fixtures.ts
 const HEALTH_TIMEOUT_MS = 60_000
 
 function resolveBinary(): { bin: string; why: string } {
@@ -82,14 +83,14 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     throw new Error(`e2e: jinlin executable not found at ${bin} (${why}); set JINLIN_BIN to its path`)
 
   // Fresh screenshot folder for this run (Playwright cleans only its own outputDir).
-  const shots = path.join(WEB, 'test-results/screenshots')
+  const shots = path.join(RESULTS, 'screenshots')
   rmSync(shots, { recursive: true, force: true })
   mkdirSync(shots, { recursive: true })
 
   const tmp = mkdtempSync(path.join(tmpdir(), 'jinlin-e2e-'))
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const log = path.join(WEB, 'test-results/e2e-server.log')
+  const log = path.join(RESULTS, 'e2e-server.log')
   const out = createWriteStream(log)
   const args = ['serve', '--demo', '--host', '127.0.0.1', '--port', String(port), '--db', `sqlite:///${tmp}/e2e.sqlite3`]
   console.log(`e2e: ${bin} (${why}) ${args.join(' ')}; app from ${dist}; log ${path.relative(WEB, log)}`)
