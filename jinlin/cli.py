@@ -17,6 +17,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from jinlin import settings as settings_module
+from jinlin import web
 from jinlin.db import tortoise_config
 from jinlin.settings import Settings, SettingsError, redacted_url
 
@@ -225,6 +226,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
               "worker that made the change", file=sys.stderr, flush=True)
     print(f"serving GraphQL on http://{args.host}:{args.port}/graphql (subscriptions: ws://{args.host}:{args.port}"
           "/graphql)", flush=True)
+    if (Path(settings.web_dist) if settings.web_dist else web.DEFAULT_DIST).joinpath("index.html").is_file():
+        print(f"serving the mobile web app on http://{args.host}:{args.port}/ (open it in a phone-sized window)",
+              flush=True)
     # A restart waits for running requests (their time limit, and a little) but not for ever on open websockets,
     # and a websocket message is a subscription request: 1 MiB is plenty (uvicorn's default is 16 MiB).
     uvicorn.run("app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,

@@ -237,9 +237,12 @@ def free_port() -> int:
 def test_serve_demo(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    (tmp_path / "dist").mkdir()  # a stand-in for the web app's build (web/dist)
+    (tmp_path / "dist" / "index.html").write_text('<!doctype html><div id="app"></div>', encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jinlin.cli", "serve", "--demo", "--port", str(port), "--db", "sqlite://serve.sqlite3"],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=tmp_path, env=clean_env(JINLIN_WEB_DIST=str(tmp_path / "dist")), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -268,6 +271,10 @@ def test_serve_demo(tmp_path: Path) -> None:
         # Development mode: GraphiQL is served to browsers.
         ide = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10)
         assert ide.status_code == 200 and "graphiql" in ide.text.lower()
+        # The web app at / on the same origin, and its own routes too (index.html answers them).
+        for path in ("/", "/orders/T3JkZXI6MQ=="):
+            app = httpx.get(f"{base}{path}", timeout=10)
+            assert app.status_code == 200 and '<div id="app"></div>' in app.text
     finally:
         proc.terminate()
         try:
@@ -277,5 +284,6 @@ def test_serve_demo(tmp_path: Path) -> None:
             out, err = proc.communicate(timeout=15)
     assert "demo data loaded (password for every demo account: jinlin-demo)" in out
     assert f"serving GraphQL on http://127.0.0.1:{port}/graphql" in out
+    assert f"serving the mobile web app on http://127.0.0.1:{port}/ (open it in a phone-sized window)" in out
     assert "Traceback" not in err, err
     assert stat.S_IMODE((tmp_path / ".jinlin-secret").stat().st_mode) == 0o600
