@@ -11,6 +11,7 @@ export const PASSWORD = 'jinlin-demo'
 /** Demo accounts (README): every password is jinlin-demo. */
 export const DEMO = {
   communityAdmin: '13800000002', // 莲花北社区 admin: dispatches orders
+  branchAdmin: '13800000003', // 观远里小区党支部 admin: publishes 观远里's projects, verifies their claims
   member: '13800000004', // party member registered at 观远里
   resident: '13800000006', // resident of 观远里
   steward: '13800000007', // steward of 观远里自管物业服务队, the compound's property team (a provider)
@@ -83,6 +84,32 @@ export const orders = {
     if (!withProvider) throw new Error('demo data: the resident has no dispatched order to take a provider from')
     return { compoundId: withProvider.compound.id, providerOrgId: withProvider.provider.id }
   },
+}
+
+export const projects = {
+  /** A new OPEN project of the org this account is ADMIN of (members may claim it by default): a claim no other test touches. */
+  async publish(adminToken: string, input: Json): Promise<{ id: string }> {
+    const data = await gql('{ viewer { memberships { org { id } role } } }', {}, adminToken)
+    const orgId = data.viewer.memberships.find((m: any) => m.role === 'ADMIN').org.id
+    const created = await mutate(
+      'createProject',
+      'mutation($input: CreateProjectInput!) { createProject(input: $input) { project { id } errors { code message } } }',
+      { orgId, ...input },
+      adminToken,
+    )
+    await mutate(
+      'publishProject',
+      'mutation($input: PublishProjectInput!) { publishProject(input: $input) { project { id status } errors { code message } } }',
+      { projectId: created.project.id },
+      adminToken,
+    )
+    return created.project
+  },
+  claim: (token: string, projectId: string) =>
+    mutate('claimProject', `mutation($input: ClaimProjectInput!) { claimProject(input: $input) { claim { id status } errors { code message } } }`, { projectId }, token)
+      .then((p) => p.claim as { id: string; status: string }),
+  reportDone: (token: string, claimId: string, hours: number, note?: string) =>
+    mutate('reportClaimDone', `mutation($input: ReportClaimDoneInput!) { reportClaimDone(input: $input) { claim { id status } errors { code message } } }`, { claimId, hours, note }, token),
 }
 
 /** Log in through the login screen; lands on `next` (default the "me" screen). */

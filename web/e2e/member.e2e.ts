@@ -1,4 +1,6 @@
-import { DEMO, expect, shot, test, uiLogin } from './fixtures'
+// The member's claims. Both tests act as the same member, so they live in this one file and run one after the
+// other in one worker (the first picks "the first project I may claim", which the second must not race for).
+import { DEMO, apiLogin, expect, projects, shot, test, uiLogin } from './fixtures'
 
 test('a member claims a project near them, and it shows in my claims', async ({ page }, testInfo) => {
   await uiLogin(page, DEMO.member)
@@ -33,4 +35,48 @@ test('a member claims a project near them, and it shows in my claims', async ({ 
   await expect(claim).toBeVisible()
   await expect(claim).toContainText('进行中')
   await shot(page, testInfo, '08-my-claims')
+})
+
+test('the branch admin verifies a member’s reported hours in the UI, and the member sees them verified', async ({ page, browser, baseURL }, testInfo) => {
+  // Its own project, claimed and reported done through the API: the seeded claim belongs to org.e2e.ts.
+  const title = `e2e 核实时长 ${Date.now()}`
+  const admin = await apiLogin(DEMO.branchAdmin)
+  const project = await projects.publish(admin, { title, category: 'ENVIRONMENT', capacity: 3, location: '观远里小区' })
+  const member = await apiLogin(DEMO.member)
+  const claim = await projects.claim(member, project.id)
+  await projects.reportDone(member, claim.id, 2, 'e2e 清理楼道杂物')
+
+  // 观远里支部书记: "我的" → 项目认领 → the project → the member's claim, waiting with the reported hours.
+  await uiLogin(page, DEMO.branchAdmin)
+  await expect(page).toHaveURL(/\/me$/)
+  await page.locator('[data-test="staff-projects-link"]').click()
+  await expect(page).toHaveURL(/\/staff\/projects$/)
+  await page.locator('[data-test="staff-project-row"]', { hasText: title }).click()
+  await expect(page).toHaveURL(/\/staff\/projects\/[^/]+\/claims$/)
+  const row = page.locator('[data-test="staff-claim"]', { hasText: '陈党员' })
+  await expect(row.locator('[data-test="claim-status"]')).toHaveText('待核定')
+  await expect(row).toContainText('e2e 清理楼道杂物')
+  const form = row.locator('[data-test="verify-form"]')
+  await expect(form.locator('input[name="hours"]')).toHaveValue('2') // defaults to the reported hours
+  await shot(page, testInfo, '36-staff-claim-to-verify')
+
+  await form.locator('input[name="hours"]').fill('1.5')
+  await form.locator('input[name="comment"]').fill('e2e 按实际到岗时间核定')
+  await form.locator('[data-test="verify"]').click()
+  await expect(page.locator('.van-toast')).toContainText('已核定')
+  await expect(row.locator('[data-test="claim-status"]')).toHaveText('已核定')
+  await expect(row.locator('[data-test="verify-form"]')).toHaveCount(0)
+  await expect(row).toContainText('1.5')
+  await shot(page, testInfo, '37-staff-claim-verified')
+
+  // The member, on another phone: "我的认领" shows the claim verified with the admin's hours.
+  const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 }, isMobile: true, locale: 'zh-CN' })
+  const phone = await context.newPage()
+  await uiLogin(phone, DEMO.member, undefined, '/claims')
+  await expect(phone).toHaveURL(/\/claims$/)
+  const mine = phone.locator('[data-test="claim-row"]', { hasText: title })
+  await expect(mine).toContainText('已核定')
+  await expect(mine).toContainText('核定 1.5 小时')
+  await shot(phone, testInfo, '38-my-claims-verified')
+  await context.close().catch(() => {})
 })

@@ -106,3 +106,36 @@ test('a member reports hours on a claim in my claims', async ({ page }, testInfo
   await expect(claim).toContainText('待核定')
   await shot(page, testInfo, '35-claim-reported')
 })
+
+test('the partner unit admin checks in for today’s duty shift at the street’s service centre', async ({ page }, testInfo) => {
+  await uiLogin(page, PARTNER_ADMIN)
+  await expect(page).toHaveURL(/\/me$/)
+  await page.locator('[data-test="org-link"]', { hasText: '捷安' }).click()
+  await page.locator('[data-test="partner-link"]').click()
+  await page.locator('.van-tab', { hasText: '轮值驻点' }).click()
+
+  // The seed's roster at 嘉莲街道: the last three days served, today's due, the days ahead not yet. Only today's
+  // offers the check-in (this is the one test that uses it).
+  const rows = page.locator('[data-test="shift-row"]')
+  await expect(rows.first()).toBeVisible()
+  await expect(rows.filter({ hasText: '已签到' })).toHaveCount(3)
+  const due = rows.filter({ has: page.locator('[data-test="check-in"]') })
+  await expect(due).toHaveCount(1)
+  await expect(due).toContainText('嘉莲街道')
+  const day = (await due.locator('.van-cell__label').innerText()).split(' · ')[0].trim()
+  expect(day).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+  await shot(page, testInfo, '39-partner-duty')
+
+  await due.locator('[data-test="check-in"]').click()
+  await expect(page.locator('.van-toast')).toContainText('签到成功')
+  const today = rows.filter({ hasText: day })
+  await expect(today).toContainText('已签到')
+  await expect(page.locator('[data-test="check-in"]')).toHaveCount(0)
+  await expect(rows.filter({ hasText: '已签到' })).toHaveCount(4)
+
+  // Still so after a reload: the server recorded it.
+  await page.reload()
+  await page.locator('.van-tab', { hasText: '轮值驻点' }).click()
+  await expect(rows.filter({ hasText: day })).toContainText('已签到')
+  await shot(page, testInfo, '40-partner-duty-checked-in')
+})

@@ -34,6 +34,7 @@ test('resident orders, community dispatches, steward accepts, all in the UI; the
   await page.waitForTimeout(400) // the column scrolls to the item
   await page.locator('.van-picker__confirm').click()
   await page.locator('textarea[name="description"]').fill(description)
+  await shot(page, testInfo, '19-place-order')
   await page.locator('[data-test="submit"]').click()
   await expect(page).toHaveURL(/\/orders\/[^/]+$/)
   const status = page.locator('[data-test="order-status"]')
