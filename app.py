@@ -239,11 +239,11 @@ def create_app(settings: Settings | None = None, *, init_db: bool = True) -> Sta
             await view.store.close()
             await limiter.close()
 
+    api = [Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view),
+           Route("/healthz", healthz), Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"])]
     return Starlette(
-        routes=[Route("/graphql", view, methods=["GET", "POST"]), WebSocketRoute("/graphql", view),
-                Route("/healthz", healthz),
-                Route("/photos/{name}", photos.endpoint(settings), methods=["GET", "HEAD"]),
-                *web.routes(settings.web_dist)],  # last: the app answers every other path
+        # The app last: it answers every other path, but none under the API's own first segments.
+        routes=[*api, *web.routes(settings.web_dist, reserved={route.path.split("/")[1] for route in api})],
         middleware=[Middleware(GZipMiddleware, minimum_size=1024),
                     # Outside everything that reads the body or runs the operation: it cuts both off in time.
                     Middleware(RequestTimeout, path="/graphql", request_timeout=settings.request_timeout,

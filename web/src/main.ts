@@ -19,4 +19,10 @@ const client = createJinlinClient({
   },
 })
 
-createApp(App).use(i18n).use(router).use(urql, client).mount('#app')
+const app = createApp(App).use(i18n).use(router).use(urql, client)
+// Mount once the first screen's code is in (a lazy route's chunk may take seconds on a slow network): until then
+// index.html's placeholder inside #app keeps showing that the app is loading, instead of a bare header.
+router
+  .isReady()
+  .catch(() => undefined) // a failed first navigation: mount anyway (router.onError has settled it)
+  .then(() => app.mount('#app'))

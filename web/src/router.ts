@@ -1,5 +1,10 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { closeToast, showLoadingToast } from 'vant'
 import { session } from './auth/session'
+import { i18n } from './i18n'
+// The first screen of anyone signed out, so part of the startup bundle: lazy, it would cost one more round trip
+// after the app's own files (2 s of latency on slow 3G) before the form shows. Every other screen loads on demand.
+import LoginView from './views/LoginView.vue'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -11,7 +16,7 @@ declare module 'vue-router' {
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/me' },
-  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
   { path: '/signup', name: 'signup', component: () => import('./views/SignUpView.vue'), meta: { public: true } },
   { path: '/me', name: 'me', component: () => import('./views/MeView.vue'), meta: { tab: true, title: 'me.title' } },
   {
@@ -125,12 +130,42 @@ export const routes: RouteRecordRaw[] = [
   { path: '/:pathMatch(.*)*', redirect: '/me' },
 ]
 
+/** How long a navigation may take (mostly: fetching the next screen's code on a slow network) before it shows a
+ * loading toast, so that a tap never looks ignored. */
+export const NAVIGATION_LOADING_DELAY_MS = 400
+
 export function createAppRouter() {
   const router = createRouter({ history: createWebHistory(import.meta.env.BASE_URL), routes })
-  router.beforeEach((to) => {
+  let pending: ReturnType<typeof setTimeout> | undefined
+  let shown = false
+  const settle = () => {
+    clearTimeout(pending)
+    pending = undefined
+    if (shown) closeToast()
+    shown = false
+  }
+  router.beforeEach((to, from) => {
     if (!to.meta.public && !session.loggedIn) return { name: 'login', query: { next: to.fullPath } }
     if ((to.name === 'login' || to.name === 'signup') && session.loggedIn) return { name: 'me' }
+    // Not on the first navigation: until the app mounts, index.html's own placeholder shows that it is loading.
+    if (from.matched.length && pending === undefined && !shown)
+      pending = setTimeout(() => {
+        shown = true
+        showLoadingToast({ message: i18n.global.t('common.loading'), duration: 0, forbidClick: false })
+      }, NAVIGATION_LOADING_DELAY_MS)
     return true
+  })
+  router.afterEach(settle)
+  router.onError(settle)
+  // While a signed-out visitor types, fetch the code of the screen the login leads to (the network is idle then):
+  // one round trip less between "log in" and that screen.
+  router.afterEach((to, _from, failure) => {
+    if (failure || to.name !== 'login') return
+    const next = typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : '/me'
+    for (const record of router.resolve(next).matched) {
+      const view = record.components?.default
+      if (typeof view === 'function') Promise.resolve((view as () => unknown)()).catch(() => undefined)
+    }
   })
   return router
 }
