@@ -1,5 +1,5 @@
 // Starts `jinlin serve --demo` for the whole run and returns the function that stops it (Playwright calls it
-// at the end, whether the tests passed or not).
+// at the end, whether the tests passed or not). startServer starts another one (a test with its own settings).
 //
 // - The app must be built already: web/dist/index.html (or $JINLIN_WEB_DIST). This builds nothing.
 // - The jinlin executable: $JINLIN_BIN if set; else ../.venv/bin/jinlin (the README's venv, relative to web/) if
@@ -73,7 +73,14 @@ function stop(child: ChildProcess): Promise<void> {
   })
 }
 
-export default async function globalSetup(): Promise<() => Promise<void>> {
+export interface Server {
+  url: string
+  stop: () => Promise<void>
+}
+
+/** `jinlin serve --demo` on a free port with a fresh SQLite file, ready to answer; `env` adds settings (such as
+ * JINLIN_PERSISTED_ONLY); its log goes to `<results>/<name>-server.log`. */
+export async function startServer(options: { name?: string; env?: Record<string, string> } = {}): Promise<Server> {
   const dist = path.resolve(WEB, process.env.JINLIN_WEB_DIST || 'dist')
   if (!existsSync(path.join(dist, 'index.html')))
     throw new Error(`e2e: no built app at ${dist}/index.html; run npm run build first`)
@@ -82,21 +89,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!existsSync(bin))
     throw new Error(`e2e: jinlin executable not found at ${bin} (${why}); set JINLIN_BIN to its path`)
 
-  // Fresh screenshot folder for this run (Playwright cleans only its own outputDir).
-  const shots = path.join(RESULTS, 'screenshots')
-  rmSync(shots, { recursive: true, force: true })
-  mkdirSync(shots, { recursive: true })
-
   const tmp = mkdtempSync(path.join(tmpdir(), 'jinlin-e2e-'))
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const log = path.join(RESULTS, 'e2e-server.log')
+  mkdirSync(RESULTS, { recursive: true })
+  const log = path.join(RESULTS, `${options.name ?? 'e2e'}-server.log`)
   const out = createWriteStream(log)
   const args = ['serve', '--demo', '--host', '127.0.0.1', '--port', String(port), '--db', `sqlite:///${tmp}/e2e.sqlite3`]
   console.log(`e2e: ${bin} (${why}) ${args.join(' ')}; app from ${dist}; log ${path.relative(WEB, log)}`)
   const child = spawn(bin, args, {
     cwd: tmp,
-    env: { ...process.env, JINLIN_WEB_DIST: dist },
+    env: { ...process.env, JINLIN_WEB_DIST: dist, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so the teardown can stop all of it
   })
@@ -131,6 +134,15 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     await teardown()
     throw err
   }
-  process.env.JINLIN_E2E_URL = url
-  return teardown
+  return { url, stop: teardown }
+}
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  // Fresh screenshot folder for this run (Playwright cleans only its own outputDir).
+  const shots = path.join(RESULTS, 'screenshots')
+  rmSync(shots, { recursive: true, force: true })
+  mkdirSync(shots, { recursive: true })
+  const server = await startServer()
+  process.env.JINLIN_E2E_URL = server.url
+  return server.stop
 }
