@@ -10,6 +10,13 @@ export interface SessionData {
   displayName: string | null
 }
 
+/** An AuthPayload as login and signUp answer it. */
+export interface SignedInAnswer {
+  accessToken: string
+  refreshToken?: string | null
+  user?: { id: string; displayName: string } | null
+}
+
 const empty = (): SessionData => ({ accessToken: null, refreshToken: null, userId: null, displayName: null })
 
 function load(): SessionData {
@@ -48,6 +55,15 @@ export const session = {
   signIn(data: Partial<SessionData>) {
     Object.assign(state, data)
     persist()
+  },
+  /** Sign in with what login or signUp answered (the SignedIn fragment): its tokens and who it is. */
+  signInWith(answer: SignedInAnswer) {
+    this.signIn({
+      accessToken: answer.accessToken,
+      refreshToken: answer.refreshToken ?? null,
+      userId: answer.user?.id ?? null,
+      displayName: answer.user?.displayName ?? null,
+    })
   },
   setTokens(accessToken: string, refreshToken: string) {
     state.accessToken = accessToken

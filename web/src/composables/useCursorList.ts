@@ -1,5 +1,6 @@
-import { ref, shallowRef } from 'vue'
-import type { CombinedError } from '@urql/core'
+import { ref, shallowRef, watch } from 'vue'
+import type { AnyVariables, CombinedError, TypedDocumentNode } from '@urql/core'
+import { useClientHandle } from '@urql/vue'
 import { errorMessage, networkMessage } from '../graphql/errors'
 
 export interface Page<T> {
@@ -68,3 +69,57 @@ export function useCursorList<T extends { id: string }>(
 }
 
 export type CursorList<T extends { id: string }> = ReturnType<typeof useCursorList<T>>
+
+/** A connection as the schema pages it: `edges { node }` (or plain `nodes`), `pageInfo` and `totalCount`. */
+export interface Connection<T> {
+  edges?: readonly { node: T }[]
+  nodes?: readonly T[]
+  pageInfo: { hasNextPage: boolean; endCursor?: string | null }
+  totalCount?: number
+}
+
+const PAGE_SIZE = 20
+const NOTHING: Page<never> = { items: [], hasNextPage: false, endCursor: null, totalCount: 0 }
+
+/**
+ * useCursorList over one paged query, so each list screen names only its query, its own variables (null: nothing
+ * to list yet, e.g. no org chosen) and where the connection sits in the data. Pages of 20, always from the network.
+ */
+export function useConnectionList<Data, Vars extends AnyVariables, T extends { id: string }>(
+  query: TypedDocumentNode<Data, Vars>,
+  variables: () => Omit<Vars, 'first' | 'after'> | null,
+  select: (data: Data) => Connection<T> | null | undefined,
+) {
+  const { client } = useClientHandle()
+  return useCursorList<T>(async (after) => {
+    const own = variables()
+    if (!own) return { page: NOTHING }
+    const vars = { ...own, first: PAGE_SIZE, after } as unknown as Vars
+    const result = await client.query(query, vars, { requestPolicy: 'network-only' }).toPromise()
+    const conn = result.data ? select(result.data) : null
+    return {
+      error: result.error,
+      page: conn && {
+        items: conn.edges ? conn.edges.map((e) => e.node) : [...(conn.nodes ?? [])],
+        hasNextPage: conn.pageInfo.hasNextPage,
+        endCursor: conn.pageInfo.endCursor,
+        totalCount: conn.totalCount,
+      },
+    }
+  })
+}
+
+/**
+ * A staff list of one managed org's objects (its query takes `orgId`): the org, bound to OrgSwitcher, and its list,
+ * started again when the viewer picks another org. Empty while no org is known.
+ */
+export function useOrgList<Data, Vars extends AnyVariables & { orgId: string }, T extends { id: string }>(
+  query: TypedDocumentNode<Data, Vars>,
+  select: (data: Data) => Connection<T> | null | undefined,
+) {
+  const orgId = ref('')
+  const own = () => (orgId.value ? ({ orgId: orgId.value } as Omit<Vars, 'first' | 'after'>) : null)
+  const list = useConnectionList(query, own, select)
+  watch(orgId, () => void list.reset())
+  return { orgId, list }
+}

@@ -43,5 +43,6 @@ export function useMyCompounds() {
   }
 
   const byId = computed(() => new Map(compounds.value.map((c) => [c.id, c])))
-  return { compounds, byId, loaded, error, load }
+  const columns = computed(() => compounds.value.map((c) => ({ text: c.name, value: c.id }))) // for a picker
+  return { compounds, byId, columns, loaded, error, load }
 }

@@ -1,4 +1,5 @@
 import type { CombinedError } from '@urql/core'
+import { showFailToast } from 'vant'
 import { i18n } from '../i18n'
 
 export interface UserErrorLike {
@@ -33,4 +34,17 @@ export function fieldErrors(errors: readonly UserErrorLike[] | undefined | null)
     if (name && !out[name]) out[name] = e.message
   }
   return out
+}
+
+/** Why a mutation failed: its request's error, else its payload's user errors; null when it did not. */
+export function mutationFailure(
+  error: CombinedError | undefined | null,
+  payload: { errors: readonly UserErrorLike[] } | null | undefined,
+): string | null {
+  return error ? errorMessage(error) : payloadMessage(payload?.errors)
+}
+
+/** A failed action's message as a toast (server messages can be long: they wrap); none given is the network one. */
+export function toastFailure(message: string | null): void {
+  showFailToast({ message: message ?? networkMessage(), wordBreak: 'break-word' })
 }

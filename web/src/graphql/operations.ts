@@ -9,25 +9,25 @@ export const UserErrorFields = graphql(`
   }
 `)
 
+/** What signing in or up answers (AuthPayload): the tokens and who it is. */
+export const SignedInFields = graphql(`
+  fragment SignedIn on AuthPayload {
+    accessToken
+    refreshToken
+    user { id displayName }
+    errors { ...UserErrorFields }
+  }
+`)
+
 export const LoginMutation = graphql(`
   mutation Login($input: LoginInput!) {
-    login(input: $input) {
-      accessToken
-      refreshToken
-      user { id displayName }
-      errors { ...UserErrorFields }
-    }
+    login(input: $input) { ...SignedIn }
   }
 `)
 
 export const SignUpMutation = graphql(`
   mutation SignUp($input: SignUpInput!) {
-    signUp(input: $input) {
-      accessToken
-      refreshToken
-      user { id displayName }
-      errors { ...UserErrorFields }
-    }
+    signUp(input: $input) { ...SignedIn }
   }
 `)
 
@@ -105,23 +105,24 @@ export const ProjectsQuery = graphql(`
   }
 `)
 
+/** What claiming a project or withdrawing the claim answers (ClaimPayload): the claim and the project's new row. */
+export const ClaimAnswerFields = graphql(`
+  fragment ClaimAnswer on ClaimPayload {
+    claim { id status }
+    project { ...ProjectRow }
+    errors { ...UserErrorFields }
+  }
+`)
+
 export const ClaimProjectMutation = graphql(`
   mutation ClaimProject($input: ClaimProjectInput!) {
-    claimProject(input: $input) {
-      claim { id status }
-      project { ...ProjectRow }
-      errors { ...UserErrorFields }
-    }
+    claimProject(input: $input) { ...ClaimAnswer }
   }
 `)
 
 export const WithdrawClaimMutation = graphql(`
   mutation WithdrawClaim($input: WithdrawClaimInput!) {
-    withdrawClaim(input: $input) {
-      claim { id status }
-      project { ...ProjectRow }
-      errors { ...UserErrorFields }
-    }
+    withdrawClaim(input: $input) { ...ClaimAnswer }
   }
 `)
 
@@ -160,23 +161,25 @@ export const OrderEventFields = graphql(`
   }
 `)
 
+/** An order in a list: what it is about, where, and its latest step. */
+export const OrderRowFields = graphql(`
+  fragment OrderRow on Order {
+    id
+    status
+    category
+    description
+    createdAt
+    compound { id name }
+    latestEvent { ...OrderEventFields }
+  }
+`)
+
 export const MyOrdersQuery = graphql(`
   query MyOrders($first: Int, $after: String) {
     orders(filter: { mine: true }, first: $first, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges {
-        cursor
-        node {
-          id
-          status
-          category
-          description
-          createdAt
-          compound { id name }
-          latestEvent { ...OrderEventFields }
-        }
-      }
+      edges { cursor node { ...OrderRow } }
     }
   }
 `)
@@ -198,6 +201,14 @@ export const OrderDetailFields = graphql(`
     events { ...OrderEventFields }
     photos { url width height }
     resident { id }
+  }
+`)
+
+/** What every order mutation answers (OrderPayload): the order as the detail page shows it, or why not. */
+export const OrderAnswerFields = graphql(`
+  fragment OrderAnswer on OrderPayload {
+    order { ...OrderDetail }
+    errors { ...UserErrorFields }
   }
 `)
 
@@ -231,28 +242,19 @@ export const MyHouseholdsQuery = graphql(`
 /** Photos (`File`s in `input.photos`) make urql's fetch exchange send a GraphQL multipart request. */
 export const PlaceOrderMutation = graphql(`
   mutation PlaceOrder($input: PlaceOrderInput!) {
-    placeOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    placeOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const ConfirmOrderMutation = graphql(`
   mutation ConfirmOrder($input: ConfirmOrderInput!) {
-    confirmOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    confirmOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const CancelOrderMutation = graphql(`
   mutation CancelOrder($input: CancelOrderInput!) {
-    cancelOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    cancelOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
@@ -299,12 +301,17 @@ export const OpinionQuery = graphql(`
   }
 `)
 
+/** What submitting or answering an opinion answers (OpinionPayload): the opinion as its page shows it. */
+export const OpinionAnswerFields = graphql(`
+  fragment OpinionAnswer on OpinionPayload {
+    opinion { ...OpinionDetail }
+    errors { ...UserErrorFields }
+  }
+`)
+
 export const SubmitOpinionMutation = graphql(`
   mutation SubmitOpinion($input: SubmitOpinionInput!) {
-    submitOpinion(input: $input) {
-      opinion { ...OpinionDetail }
-      errors { ...UserErrorFields }
-    }
+    submitOpinion(input: $input) { ...OpinionAnswer }
   }
 `)
 
@@ -387,12 +394,25 @@ export const OrgChildrenQuery = graphql(`
   }
 `)
 
+/** A duty shift: its day, centre and unit, and whether the viewer may check in (or has). */
+export const DutyShiftFields = graphql(`
+  fragment DutyShiftRow on DutyShift {
+    id
+    date
+    checkedIn
+    checkedInAt
+    viewerCanCheckIn
+    centre { id name }
+    unit { id name }
+  }
+`)
+
 export const DutyShiftsQuery = graphql(`
   query DutyShifts($filter: DutyShiftFilter, $first: Int, $after: String) {
     dutyShifts(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges { cursor node { id date checkedIn checkedInAt viewerCanCheckIn centre { id name } unit { id name } } }
+      edges { cursor node { ...DutyShiftRow } }
     }
   }
 `)
@@ -400,7 +420,7 @@ export const DutyShiftsQuery = graphql(`
 export const CheckInDutyMutation = graphql(`
   mutation CheckInDuty($input: CheckInDutyInput!) {
     checkInDuty(input: $input) {
-      shift { id date checkedIn checkedInAt viewerCanCheckIn centre { id name } unit { id name } }
+      shift { ...DutyShiftRow }
     }
   }
 `)
@@ -421,19 +441,7 @@ export const OrgOrdersQuery = graphql(`
     orders(filter: { orgId: $orgId }, first: $first, after: $after) {
       totalCount
       pageInfo { hasNextPage endCursor }
-      edges {
-        cursor
-        node {
-          id
-          status
-          category
-          description
-          createdAt
-          compound { id name }
-          provider { id name }
-          latestEvent { ...OrderEventFields }
-        }
-      }
+      edges { cursor node { ...OrderRow provider { id name } } }
     }
   }
 `)
@@ -448,46 +456,31 @@ export const DispatchOfferingsQuery = graphql(`
 
 export const DispatchOrderMutation = graphql(`
   mutation DispatchOrder($input: DispatchOrderInput!) {
-    dispatchOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    dispatchOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const AcceptOrderMutation = graphql(`
   mutation AcceptOrder($input: AcceptOrderInput!) {
-    acceptOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    acceptOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const DeclineOrderMutation = graphql(`
   mutation DeclineOrder($input: DeclineOrderInput!) {
-    declineOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    declineOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const StartOrderMutation = graphql(`
   mutation StartOrder($input: StartOrderInput!) {
-    startOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    startOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
 export const CompleteOrderMutation = graphql(`
   mutation CompleteOrder($input: CompleteOrderInput!) {
-    completeOrder(input: $input) {
-      order { ...OrderDetail }
-      errors { ...UserErrorFields }
-    }
+    completeOrder(input: $input) { ...OrderAnswer }
   }
 `)
 
@@ -591,41 +584,45 @@ export const RequestBookingMutation = graphql(`
   }
 `)
 
+/** What a booking's owner's decision answers (BookingPayload). */
+export const BookingAnswerFields = graphql(`
+  fragment BookingAnswer on BookingPayload {
+    booking { ...BookingRow }
+    errors { ...UserErrorFields }
+  }
+`)
+
 export const ApproveBookingMutation = graphql(`
   mutation ApproveBooking($input: ApproveBookingInput!) {
-    approveBooking(input: $input) {
-      booking { ...BookingRow }
-      errors { ...UserErrorFields }
-    }
+    approveBooking(input: $input) { ...BookingAnswer }
   }
 `)
 
 export const RejectBookingMutation = graphql(`
   mutation RejectBooking($input: RejectBookingInput!) {
-    rejectBooking(input: $input) {
-      booking { ...BookingRow }
-      errors { ...UserErrorFields }
-    }
+    rejectBooking(input: $input) { ...BookingAnswer }
   }
 `)
 
 // ---- Staff: publish a project (create a draft, then publish it) ----
 
+/** What creating or publishing a project answers (ProjectPayload). */
+export const ProjectAnswerFields = graphql(`
+  fragment ProjectAnswer on ProjectPayload {
+    project { ...ProjectRow }
+    errors { ...UserErrorFields }
+  }
+`)
+
 export const CreateProjectMutation = graphql(`
   mutation CreateProject($input: CreateProjectInput!) {
-    createProject(input: $input) {
-      project { ...ProjectRow }
-      errors { ...UserErrorFields }
-    }
+    createProject(input: $input) { ...ProjectAnswer }
   }
 `)
 
 export const PublishProjectMutation = graphql(`
   mutation PublishProject($input: PublishProjectInput!) {
-    publishProject(input: $input) {
-      project { ...ProjectRow }
-      errors { ...UserErrorFields }
-    }
+    publishProject(input: $input) { ...ProjectAnswer }
   }
 `)
 
@@ -643,9 +640,6 @@ export const OrgOpinionsQuery = graphql(`
 
 export const ReplyOpinionMutation = graphql(`
   mutation ReplyOpinion($input: ReplyOpinionInput!) {
-    replyOpinion(input: $input) {
-      opinion { ...OpinionDetail }
-      errors { ...UserErrorFields }
-    }
+    replyOpinion(input: $input) { ...OpinionAnswer }
   }
 `)
