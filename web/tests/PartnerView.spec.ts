@@ -82,4 +82,48 @@ describe('PartnerView (partner unit workbench)', () => {
     expect(row.text()).toContain('剩余 3 / 5')
     expect(row.find('[data-test="claim-for-unit"]').attributes('disabled')).toBeDefined()
   })
+
+  it("shows the server's message when a duty check-in is refused", async () => {
+    session.signIn({ accessToken: 'tok', refreshToken: 'ref' })
+    const shift = {
+      __typename: 'DutyShift', id: 'RHV0eVNoaWZ0OjQ', date: '2026-11-28', checkedIn: false, checkedInAt: null,
+      viewerCanCheckIn: true, centre: { __typename: 'Org', id: 'T3JnOjI', name: '嘉莲街道' },
+      unit: { __typename: 'Org', id: UNIT, name: '厦门市捷安集团党支部' },
+    }
+    const connection = (typename: string, nodes: unknown[]) => ({
+      __typename: `${typename}Connection`,
+      totalCount: nodes.length,
+      pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: null },
+      edges: nodes.map((node, i) => ({ __typename: `${typename}Edge`, cursor: `c${i}`, node })),
+    })
+    const { fetch, sent } = mockFetch((req) => {
+      const op = req.body?.operationName
+      if (op === 'Projects') return { data: { projects: connection('Project', []) } }
+      if (op === 'DutyShifts') return { data: { dutyShifts: connection('DutyShift', [shift]) } }
+      if (op === 'CheckInDuty')
+        return {
+          data: {
+            checkInDuty: {
+              __typename: 'DutyShiftPayload',
+              shift: null,
+              errors: [{ __typename: 'UserError', code: 'INVALID_STATE', field: ['shiftId'], message: '该班次已签到' }],
+            },
+          },
+        }
+      throw new Error(`unexpected ${op}`)
+    })
+    const wrapper = mount(PartnerView, { ...plugins(testClient(fetch)), props: { id: UNIT }, attachTo: document.body })
+    await settle()
+    await wrapper.findAll('.van-tab')[1].trigger('click') // 轮值驻点
+    await settle()
+    await vi.waitFor(() => expect(wrapper.find('[data-test="check-in"]').exists()).toBe(true), { timeout: 3000 })
+    await wrapper.find('[data-test="check-in"]').trigger('click')
+    await settle()
+    await vi.waitFor(() => expect(document.body.textContent).toContain('该班次已签到'), { timeout: 3000 })
+    const checkIn = sent.find((r) => r.body?.operationName === 'CheckInDuty')!
+    expect(checkIn.body.variables).toEqual({ input: { shiftId: shift.id } })
+    expect(checkIn.headers['idempotency-key']).toMatch(UUID)
+    expect(wrapper.find('[data-test="check-in"]').exists()).toBe(true) // nothing changed: the row still offers it
+    wrapper.unmount()
+  })
 })

@@ -29,8 +29,11 @@ const poll = (voted: boolean) => ({
   viewerHasVoted: voted,
 })
 
+let polled = false // whether the server's Polls answer says the viewer's household has voted
+
 function server(castVote: (req: Sent, n: number) => unknown) {
   let votes = 0
+  polled = false
   return mockFetch((req) => {
     switch (req.body?.operationName) {
       case 'MyHouseholds':
@@ -50,7 +53,7 @@ function server(castVote: (req: Sent, n: number) => unknown) {
               __typename: 'PollConnection',
               totalCount: 1,
               pageInfo: { __typename: 'PageInfo', hasNextPage: false, endCursor: 'c1' },
-              edges: [{ __typename: 'PollEdge', cursor: 'c1', node: poll(false) }],
+              edges: [{ __typename: 'PollEdge', cursor: 'c1', node: poll(polled) }],
             },
           },
         }
@@ -62,7 +65,7 @@ function server(castVote: (req: Sent, n: number) => unknown) {
 }
 
 describe('PollsView (vote in an open poll of my compound)', () => {
-  it("casts a vote once; the second attempt shows the server's refusal", async () => {
+  it('casts a vote, then shows it as cast and offers no second one', async () => {
     session.signIn({ accessToken: 'tok', refreshToken: 'ref', userId: 'VXNlcjo2' })
     const { fetch, sent } = server((_req, n) =>
       n === 1
@@ -93,21 +96,41 @@ describe('PollsView (vote in an open poll of my compound)', () => {
     await settle()
     expect(document.body.textContent).toContain('投票成功')
     expect(wrapper.find('[data-test="has-voted"]').exists()).toBe(true)
+    expect(wrapper.find('[data-test="vote"]').exists()).toBe(false) // one vote per household: no second button
+    wrapper.unmount()
+  })
 
-    // Tap again: the server is the one that knows whether this household has voted; its refusal is shown.
+  it("a vote the server refuses as a second one (cast on another phone) shows its message and the poll as it is", async () => {
+    session.signIn({ accessToken: 'tok', refreshToken: 'ref', userId: 'VXNlcjo2' })
+    const { fetch, sent } = server((_req, n) => ({
+      data: {
+        castVote: {
+          __typename: 'PollPayload',
+          poll: null,
+          errors: [{ __typename: 'UserError', code: 'DUPLICATE', field: ['pollId'], message: `您家已投过票 ${n}` }],
+        },
+      },
+    }))
+    const wrapper = mount(PollsView, { ...plugins(testClient(fetch)), attachTo: document.body })
+    await settle()
+    expect(wrapper.find('[data-test="has-voted"]').exists()).toBe(false)
+    polled = true // from now on the server's polls say this household has voted
+    await wrapper.findAll('[data-test="poll-option"]')[1].trigger('click')
     await wrapper.find('[data-test="vote"]').trigger('click')
     await settle()
-    expect(document.body.textContent).toContain('您家已投过票')
+    expect(document.body.textContent).toContain('您家已投过票 1')
+    expect(sent.filter((r) => r.body?.operationName === 'Polls')).toHaveLength(2) // asked again after the refusal
+    expect(wrapper.find('[data-test="has-voted"]').exists()).toBe(true)
+    expect(wrapper.find('[data-test="vote"]').exists()).toBe(false)
 
     const votes = sent.filter((r) => r.body?.operationName === 'CastVote')
-    expect(votes).toHaveLength(2)
+    expect(votes).toHaveLength(1)
     for (const v of votes) {
       expect(v.method).toBe('POST')
       expect(v.body.variables).toEqual({ input: { pollId: 'UG9sbDox', optionId: 'UG9sbE9wdGlvbjoy', householdId: null } })
       expect(v.headers.authorization).toBe('Bearer tok')
       expect(v.headers['idempotency-key']).toMatch(UUID)
     }
-    expect(votes[0].headers['idempotency-key']).not.toBe(votes[1].headers['idempotency-key']) // a new attempt, not a replay
     wrapper.unmount()
   })
 

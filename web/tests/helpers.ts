@@ -59,9 +59,10 @@ export function plugins(client: ReturnType<typeof testClient>) {
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
-/** Let urql, Vue and Vant's timers run until the screen is quiet. */
+/** Let urql, Vue and Vant's timers run until the screen is quiet (a few more turns than a quiet machine needs: a
+ * busy one, with the e2e browser beside it, once needed more than three). */
 export async function settle() {
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 8; i++) {
     await flushPromises()
     await new Promise((r) => setTimeout(r, 0))
   }

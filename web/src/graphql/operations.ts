@@ -421,6 +421,7 @@ export const CheckInDutyMutation = graphql(`
   mutation CheckInDuty($input: CheckInDutyInput!) {
     checkInDuty(input: $input) {
       shift { ...DutyShiftRow }
+      errors { ...UserErrorFields }
     }
   }
 `)
