@@ -20,10 +20,11 @@ _SERVED_TO_GET = _SERVED | {"text/html"}
 NOT_ACCEPTABLE = "Not Acceptable: /graphql answers application/graphql-response+json or application/json"
 
 
-def _media_ranges(accept: str) -> list[tuple[str, float]]:
-    """The media ranges of an Accept header with their q-values (lower case; a q that does not parse counts as 0)."""
+def weighted(header: str) -> list[tuple[str, float]]:
+    """The items of an Accept-style header (Accept, Accept-Encoding) with their q-values, in order (lower case; a q
+    that does not parse counts as 0)."""
     ranges = []
-    for part in accept.split(","):
+    for part in header.split(","):
         media, *params = [p.strip() for p in part.split(";")]
         if not media:
             continue
@@ -41,7 +42,7 @@ def _media_ranges(accept: str) -> list[tuple[str, float]]:
 
 def acceptable(accept: str, method: str) -> bool:
     """Whether the request accepts something /graphql serves (no Accept header at all means application/json)."""
-    ranges = _media_ranges(accept)
+    ranges = weighted(accept)
     served = _SERVED_TO_GET if method == "GET" else _SERVED
     return not ranges or any(media in served and q > 0 for media, q in ranges)
 
@@ -49,7 +50,7 @@ def acceptable(accept: str, method: str) -> bool:
 def wants_graphql_response(accept: str) -> bool:
     """Whether the client prefers the GraphQL response media type over plain JSON (by order, then q-value)."""
     best: tuple[float, int, str] | None = None
-    for position, (media, q) in enumerate(_media_ranges(accept)):
+    for position, (media, q) in enumerate(weighted(accept)):
         if media in (MEDIA_TYPE, "application/json") and q > 0:
             candidate = (-q, position, media)
             best = candidate if best is None or candidate < best else best

@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
 
+from jinlin.http_media import weighted
+
 log = logging.getLogger("jinlin")
 
 # Where `npm run build` in web/ puts the app (JINLIN_WEB_DIST overrides it).
@@ -33,20 +35,7 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 
 def accepted_encodings(accept_encoding: str) -> set[str]:
     """The content codings an Accept-Encoding header allows (q > 0; `*` stands for any not named)."""
-    named: dict[str, float] = {}
-    for part in accept_encoding.split(","):
-        name, *params = (p.strip() for p in part.split(";"))
-        if not name:
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        named[name.lower()] = q
+    named = dict(weighted(accept_encoding))
     ok = {name for name, q in named.items() if q > 0}
     if named.get("*", 0) > 0:
         ok |= {coding for coding, _ in ENCODINGS if coding not in named}

@@ -7,6 +7,7 @@
 // JINLIN_WEB_DIST (default web/dist), JINLIN_E2E_RESULTS (artefacts folder, default web/test-results: screenshots of
 // each main screen in screenshots/, the server's log in e2e-server.log, Playwright's own output in e2e/).
 import { defineConfig } from '@playwright/test'
+import { PHONE } from './e2e/phone'
 
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 
@@ -27,14 +28,7 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     launchOptions: { executablePath: chromium },
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    deviceScaleFactor: 3,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    userAgent:
-      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36',
+    ...PHONE,
     actionTimeout: 10_000,
     navigationTimeout: 15_000,
     trace: 'retain-on-failure',

@@ -15,11 +15,11 @@
 // Bytes are what crossed the (emulated) network: the sum of CDP Network.loadingFinished encodedDataLength (headers
 // included; requests answered from the HTTP cache are not counted, nor are WebSocket frames; BENCH_DEBUG=1 lists
 // every request).
-import { writeFileSync } from 'node:fs'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type BrowserContext, type CDPSession, type Page } from '@playwright/test'
+import { PHONE } from '../e2e/phone'
 
 type Profile = { name: string; latency: number; down: number; up: number }
 /** Chrome DevTools' presets (bytes per second; latency in ms, added to every request). */
@@ -108,15 +108,7 @@ async function timed(meter: Meter, action: () => Promise<unknown>, until: () => 
 }
 
 async function onePass(browser: Awaited<ReturnType<typeof chromium.launch>>, base: string, p: Profile) {
-  const context = await browser.newContext({
-    baseURL: base,
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true,
-    deviceScaleFactor: 3,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-  })
+  const context = await browser.newContext({ baseURL: base, ...PHONE })
   context.setDefaultTimeout(STEP_TIMEOUT_MS)
   context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS)
   try {

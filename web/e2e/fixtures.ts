@@ -112,6 +112,16 @@ export const projects = {
     mutate('reportClaimDone', `mutation($input: ReportClaimDoneInput!) { reportClaimDone(input: $input) { claim { id status } errors { code message } } }`, { claimId, hours, note }, token),
 }
 
+/** On the order form (/orders/new): a repair (维修服务) with this description, ready to submit. */
+export async function fillOrderForm(page: Page, description: string) {
+  await expect(page.locator('[data-test="order-form"]')).toBeVisible()
+  await page.locator('[data-test="category"]').click()
+  await page.locator('.van-picker-column__item', { hasText: '维修服务' }).click()
+  await page.waitForTimeout(400) // the column scrolls to the item
+  await page.locator('.van-picker__confirm').click()
+  await page.locator('textarea[name="description"]').fill(description)
+}
+
 /** Log in through the login screen; lands on `next` (default the "me" screen). */
 export async function uiLogin(page: Page, phone: string, password = PASSWORD, next?: string) {
   await page.goto(next ? `/login?next=${encodeURIComponent(next)}` : '/login')

@@ -1,6 +1,7 @@
 // The member's claims. Both tests act as the same member, so they live in this one file and run one after the
 // other in one worker (the first picks "the first project I may claim", which the second must not race for).
 import { DEMO, apiLogin, expect, projects, shot, test, uiLogin } from './fixtures'
+import { PHONE } from './phone'
 
 test('a member claims a project near them, and it shows in my claims', async ({ page }, testInfo) => {
   await uiLogin(page, DEMO.member)
@@ -70,7 +71,7 @@ test('the branch admin verifies a member’s reported hours in the UI, and the m
   await shot(page, testInfo, '37-staff-claim-verified')
 
   // The member, on another phone: "我的认领" shows the claim verified with the admin's hours.
-  const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 }, isMobile: true, locale: 'zh-CN' })
+  const context = await browser.newContext({ baseURL, ...PHONE })
   const phone = await context.newPage()
   await uiLogin(phone, DEMO.member, undefined, '/claims')
   await expect(phone).toHaveURL(/\/claims$/)

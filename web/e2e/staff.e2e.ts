@@ -1,10 +1,11 @@
 // The main flow entirely in the UI, three people in three browser contexts: a resident places an order, the
 // community admin dispatches it, the provider's steward accepts it; the resident's order page follows live.
 import type { Browser, Page } from '@playwright/test'
-import { DEMO, apiLogin, expect, mutate, orders, shot, subscriptionSent, test, uiLogin } from './fixtures'
+import { DEMO, apiLogin, expect, fillOrderForm, mutate, orders, shot, subscriptionSent, test, uiLogin } from './fixtures'
+import { PHONE } from './phone'
 
 async function newPhone(browser: Browser, baseURL: string): Promise<Page> {
-  const context = await browser.newContext({ baseURL, viewport: { width: 390, height: 844 }, isMobile: true, locale: 'zh-CN' })
+  const context = await browser.newContext({ baseURL, ...PHONE })
   return context.newPage()
 }
 
@@ -28,12 +29,7 @@ test('resident orders, community dispatches, steward accepts, all in the UI; the
   // Resident: place the order on the order form; lands on the order page, followed live.
   const subscribed = subscriptionSent(page, 'OrderUpdated')
   await uiLogin(page, DEMO.resident, undefined, '/orders/new')
-  await expect(page.locator('[data-test="order-form"]')).toBeVisible()
-  await page.locator('[data-test="category"]').click()
-  await page.locator('.van-picker-column__item', { hasText: '维修服务' }).click()
-  await page.waitForTimeout(400) // the column scrolls to the item
-  await page.locator('.van-picker__confirm').click()
-  await page.locator('textarea[name="description"]').fill(description)
+  await fillOrderForm(page, description)
   await shot(page, testInfo, '19-place-order')
   await page.locator('[data-test="submit"]').click()
   await expect(page).toHaveURL(/\/orders\/[^/]+$/)

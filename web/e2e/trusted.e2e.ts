@@ -6,7 +6,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
 import { startServer, type Server } from './global-setup'
-import { DEMO, expect, shot, subscriptionSent, test as base, uiLogin } from './fixtures'
+import { DEMO, expect, fillOrderForm, shot, subscriptionSent, test as base, uiLogin } from './fixtures'
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const dist = path.resolve(WEB, process.env.JINLIN_WEB_DIST || 'dist')
@@ -56,12 +56,7 @@ test('the app runs on a trusted-documents server: order, live page, cancel; a do
   // Log in and place an order (a multipart request) through the order form.
   const description = `e2e 受信文档 ${Date.now()}`
   await uiLogin(page, DEMO.resident, undefined, '/orders/new')
-  await expect(page.locator('[data-test="order-form"]')).toBeVisible()
-  await page.locator('[data-test="category"]').click()
-  await page.locator('.van-picker-column__item', { hasText: '维修服务' }).click()
-  await page.waitForTimeout(400) // the column scrolls to the item
-  await page.locator('.van-picker__confirm').click()
-  await page.locator('textarea[name="description"]').fill(description)
+  await fillOrderForm(page, description)
   await page.locator('[data-test="submit"]').click()
   await expect(page).toHaveURL(/\/orders\/[^/]+$/)
   await expect(page.locator('[data-test="order-status"]')).toHaveText('已提交')
