@@ -64,7 +64,7 @@ class GraphQLView(GraphQL):
         )
         self.settings = settings
         self.bus = events.create(settings.redis_url)
-        self.store: Store = persisted_store.create(settings.redis_url)
+        self.store: Store = persisted_store.create(settings.redis_url, known=web.app_documents(settings.web_dist))
 
     def should_render_graphql_ide(self, request: object) -> bool:
         """GraphiQL for a browser opening /graphql, never for a GET carrying an operation (a persisted query)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from models import persisted_query
@@ -107,6 +108,30 @@ class Remembered:
             self.documents.popitem(last=False)
 
 
-def create(redis_url: str | None) -> Store:
-    """Redis when configured, the database otherwise, with the process's memory in front."""
-    return Remembered(RedisStore(redis_url) if redis_url else DatabaseStore())
+class Known:
+    """Documents known before any phone registers them (the built web app's manifest), in front of a store: the app's
+    first query by hash is found at once instead of costing a miss and a second round trip (2 s on slow 3G)."""
+
+    def __init__(self, store: Store, documents: Mapping[str, str]) -> None:
+        self.store = store
+        self.documents = dict(documents)
+
+    async def get(self, sha256: str) -> str | None:
+        """A known document, else the store's."""
+        return self.documents.get(sha256) or await self.store.get(sha256)
+
+    async def put(self, sha256: str, query: str) -> None:
+        """Register a document the store does not know from the start."""
+        if sha256 not in self.documents:
+            await self.store.put(sha256, query)
+
+    async def close(self) -> None:
+        """Close the store underneath."""
+        await self.store.close()
+
+
+def create(redis_url: str | None, *, known: Mapping[str, str] | None = None) -> Store:
+    """Redis when configured, the database otherwise, with the process's memory in front, and `known` documents (the
+    web app's) before both."""
+    store: Store = Remembered(RedisStore(redis_url) if redis_url else DatabaseStore())
+    return Known(store, known) if known else store

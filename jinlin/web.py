@@ -17,6 +17,7 @@ from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
 
 from jinlin.http_media import weighted
+from jinlin.settings import SettingsError, load_manifest
 
 log = logging.getLogger("jinlin")
 
@@ -25,6 +26,9 @@ DEFAULT_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 
 # Vite names every asset by its content hash: such a file never changes under its name.
 IMMUTABLE = "public, max-age=31536000, immutable"
+
+# Every document the app sends, by SHA-256, written by its build (web/scripts/persisted-manifest.mjs).
+MANIFEST = "persisted-documents.json"
 
 
 # Pre-compressed copies the build writes next to a file (name.br, name.gz; the precompress plugin in
@@ -96,6 +100,19 @@ class AppFiles(StaticFiles):
         if self.is_not_modified(response.headers, request_headers):
             return NotModifiedResponse(response.headers)
         return response
+
+
+def app_documents(dist: Path | str | None = None) -> dict[str, str]:
+    """The documents the built app sends (its build's persisted-documents.json, hash -> text), for the server to know
+    from the start; none without a build, or with a manifest that does not check out (then one warning)."""
+    path = (Path(dist) if dist else DEFAULT_DIST) / MANIFEST
+    if not path.is_file():
+        return {}
+    try:
+        return load_manifest(str(path))
+    except SettingsError as exc:
+        log.warning("ignoring the web app's manifest: %s", exc)
+        return {}
 
 
 def routes(dist: Path | str | None = None, *, reserved: Collection[str] = ()) -> list[BaseRoute]:

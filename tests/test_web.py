@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -59,6 +61,38 @@ async def test_without_a_build_the_api_runs_alone_and_says_how_to_build(
         "npm run build)"]
     assert (await _get(app, "/")).status_code == 404
     assert (await _get(app, "/healthz")).status_code == 200
+
+
+KNOWN = "query Hello { __typename }"
+
+
+def _hash_only(query: str) -> dict[str, str]:
+    sha256 = hashlib.sha256(query.encode()).hexdigest()
+    return {"extensions": json.dumps({"persistedQuery": {"version": 1, "sha256Hash": sha256}})}
+
+
+async def test_the_apps_own_documents_are_known_from_the_start(database: None, dist: Path) -> None:
+    """The build's manifest: the app's first query by hash is found at once, not a miss and a second round trip."""
+    (dist / "persisted-documents.json").write_text(json.dumps({hashlib.sha256(KNOWN.encode()).hexdigest(): KNOWN}))
+    app = create_app(make_settings(web_dist=str(dist)), init_db=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        known = await http.get("/graphql", params=_hash_only(KNOWN))
+        other = await http.get("/graphql", params=_hash_only("query Other { __typename }"))
+    assert known.json() == {"data": {"__typename": "Query"}}
+    assert other.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+async def test_a_manifest_that_does_not_check_out_is_ignored_with_a_warning(
+        database: None, dist: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (dist / "persisted-documents.json").write_text(json.dumps({"0" * 64: KNOWN}))
+    with caplog.at_level(logging.INFO, logger="jinlin"):
+        app = create_app(make_settings(web_dist=str(dist)), init_db=False)
+    assert [r.getMessage() for r in caplog.records if "manifest" in r.getMessage()] == [
+        f"ignoring the web app's manifest: the persisted-query manifest {dist / 'persisted-documents.json'} has an "
+        "entry whose id is not its SHA-256"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        answer = await http.get("/graphql", params=_hash_only(KNOWN))
+    assert answer.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
 
 # Pre-compressed copies (written by the build next to each file): stand-in bytes, so that what went out is plain to see.
