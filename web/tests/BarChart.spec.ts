@@ -53,9 +53,9 @@ describe('RingChart', () => {
     expect(wrapper.text()).toContain('2 / 3 个小区')
   })
 
-  it('shows 0% with a zero total', () => {
+  it('shows 0% with a zero total, and no arc (a round cap would paint a dot)', () => {
     const wrapper = mount(RingChart, { props: { label: '项目认领', value: 0, total: 0 } })
-    expect(wrapper.find('[data-test="ring-arc"]').attributes('stroke-dasharray')).toBe('0 100')
+    expect(wrapper.find('[data-test="ring-arc"]').exists()).toBe(false)
     expect(wrapper.text()).toContain('0%')
   })
 })
