@@ -70,6 +70,10 @@ export const orders = {
     mutate('dispatchOrder', `mutation($input: DispatchOrderInput!) { dispatchOrder(input: $input) { ${ORDER_FIELDS} } }`, input, token),
   accept: (token: string, orderId: string) =>
     mutate('acceptOrder', `mutation($input: AcceptOrderInput!) { acceptOrder(input: $input) { ${ORDER_FIELDS} } }`, { orderId }, token),
+  start: (token: string, orderId: string) =>
+    mutate('startOrder', `mutation($input: StartOrderInput!) { startOrder(input: $input) { ${ORDER_FIELDS} } }`, { orderId }, token),
+  complete: (token: string, orderId: string, note?: string) =>
+    mutate('completeOrder', `mutation($input: CompleteOrderInput!) { completeOrder(input: $input) { ${ORDER_FIELDS} } }`, { orderId, note }, token),
   cancel: (token: string, orderId: string, reason?: string) =>
     mutate('cancelOrder', `mutation($input: CancelOrderInput!) { cancelOrder(input: $input) { ${ORDER_FIELDS} } }`, { orderId, reason }, token),
   /** The resident's compound and the provider already serving it, from the demo orders. */

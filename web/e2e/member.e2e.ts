@@ -36,6 +36,16 @@ test('a member claims a project near them, and it shows in my claims', async ({ 
   await expect(claim).toBeVisible()
   await expect(claim).toContainText('进行中')
   await shot(page, testInfo, '08-my-claims')
+
+  // Changed their mind: withdraw it from my claims (projects near me lists only what one may claim now).
+  await claim.locator('[data-test="withdraw"]').click()
+  await page.locator('.van-dialog__confirm').click()
+  await expect(page.locator('.van-toast')).toContainText('已撤回')
+  await expect(claim).toContainText('已撤回')
+  await expect(claim.locator('[data-test="withdraw"]')).toHaveCount(0)
+  // ... and the project is offered again on projects near me.
+  await page.locator('.van-tabbar-item', { hasText: '项目' }).click()
+  await expect(rows.filter({ hasText: title }).locator('[data-test="claim"]:not([disabled])')).toBeVisible()
 })
 
 test('the branch admin verifies a member’s reported hours in the UI, and the member sees them verified', async ({ page, browser, baseURL }, testInfo) => {
