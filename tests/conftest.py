@@ -32,10 +32,15 @@ _pg_migrated = False
 _sqlite_migrated: sqlite3.Connection | None = None
 
 
+# Test apps serve the API alone unless a test hands them a build: whether web/dist happens to be built (the README's
+# commands build it) must not change what /nowhere or /graphiql answers. tests/test_web.py covers the app at /.
+NO_WEB_BUILD = os.path.join(os.path.dirname(__file__), "no-web-build")
+
+
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for a test app (development mode unless overridden)."""
+    """Settings for a test app (development mode, and no web app, unless overridden)."""
     url = normalise_db_url(TEST_DB_URL) if TEST_DB_URL else "sqlite://:memory:"
-    return Settings(db_url=url, secret_key=SECRET, **overrides)
+    return Settings(db_url=url, secret_key=SECRET, **{"web_dist": NO_WEB_BUILD, **overrides})
 
 
 async def _migrate(config: dict) -> None:
