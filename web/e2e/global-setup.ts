@@ -4,7 +4,8 @@
 // - The app must be built already: web/dist/index.html (or $JINLIN_WEB_DIST). This builds nothing.
 // - The jinlin executable: $JINLIN_BIN if set; else ../.venv/bin/jinlin (the README's venv, relative to web/) if
 //   it exists; else /tmp/venv/bin/jinlin.
-// - A free port on 127.0.0.1 and a fresh SQLite file in a new temp dir (removed at the end).
+// - A free port on 127.0.0.1 and a fresh SQLite file in a new temp dir (removed at the end); logins per account
+//   limited loosely (JINLIN_RATE_ACCOUNT), as the suite logs the demo accounts in many times.
 // - Waits up to 60 s for /healthz, then checks that / serves the app.
 // The address is handed to the test workers as $JINLIN_E2E_URL.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -99,7 +100,9 @@ export async function startServer(options: { name?: string; env?: Record<string,
   console.log(`e2e: ${bin} (${why}) ${args.join(' ')}; app from ${dist}; log ${path.relative(WEB, log)}`)
   const child = spawn(bin, args, {
     cwd: tmp,
-    env: { ...process.env, JINLIN_WEB_DIST: dist, ...options.env },
+    // The suite logs the same demo accounts in some twenty times within minutes, beyond the per-account limit on
+    // logins that protects real accounts from password guessing (10 in 10 minutes): raised for this server only.
+    env: { ...process.env, JINLIN_WEB_DIST: dist, JINLIN_RATE_ACCOUNT: '1000/10m', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so the teardown can stop all of it
   })
