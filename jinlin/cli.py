@@ -226,7 +226,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
               "worker that made the change", file=sys.stderr, flush=True)
     print(f"serving GraphQL on http://{args.host}:{args.port}/graphql (subscriptions: ws://{args.host}:{args.port}"
           "/graphql)", flush=True)
-    if (Path(settings.web_dist) if settings.web_dist else web.DEFAULT_DIST).joinpath("index.html").is_file():
+    if (web.folder(settings.web_dist) / "index.html").is_file():
         print(f"serving the mobile web app on http://{args.host}:{args.port}/ (open it in a phone-sized window)",
               flush=True)
     # A restart waits for running requests (their time limit, and a little) but not for ever on open websockets,

@@ -31,6 +31,11 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 MANIFEST = "persisted-documents.json"
 
 
+def folder(dist: Path | str | None = None) -> Path:
+    """Where the built app is: `dist` (JINLIN_WEB_DIST) when set, else the default."""
+    return Path(dist) if dist else DEFAULT_DIST
+
+
 # Pre-compressed copies the build writes next to a file (name.br, name.gz; the precompress plugin in
 # web/vite.config.ts), best first. Brotli at its best is some 12% smaller than gzip on the app's scripts, and neither
 # costs CPU per request.
@@ -105,7 +110,7 @@ class AppFiles(StaticFiles):
 def app_documents(dist: Path | str | None = None) -> dict[str, str]:
     """The documents the built app sends (its build's persisted-documents.json, hash -> text), for the server to know
     from the start; none without a build, or with a manifest that does not check out (then one warning)."""
-    path = (Path(dist) if dist else DEFAULT_DIST) / MANIFEST
+    path = folder(dist) / MANIFEST
     if not path.is_file():
         return {}
     try:
@@ -118,10 +123,10 @@ def app_documents(dist: Path | str | None = None) -> dict[str, str]:
 def routes(dist: Path | str | None = None, *, reserved: Collection[str] = ()) -> list[BaseRoute]:
     """The app's route when it has been built, else none (and one log line saying how to build it). `reserved`: the
     first path segments of the server's own routes, which never fall back to the app's page."""
-    folder = Path(dist) if dist else DEFAULT_DIST
-    if not (folder / "index.html").is_file():
+    built = folder(dist)
+    if not (built / "index.html").is_file():
         # A warning, so that `jinlin serve` shows it: nothing configures the "jinlin" logger below that level.
         log.warning("no web app build in %s: serving the API alone (build the app: cd web && npm ci && npm run "
-                    "build)", folder)
+                    "build)", built)
         return []
-    return [Mount("/", app=AppFiles(directory=folder, reserved=reserved), name="web")]
+    return [Mount("/", app=AppFiles(directory=built, reserved=reserved), name="web")]

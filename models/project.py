@@ -126,14 +126,21 @@ class ClaimRefused(Exception):
         self.reason = reason
 
 
+def _manages_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
+    """SQL predicate: the viewer is ADMIN/STAFF of the publisher or above (`auth.policies.can_manage`)."""
+    managed, params = db.in_list(scope.managed_org_ids)
+    return (f"EXISTS (SELECT 1 FROM org_closure vc WHERE vc.descendant_id = {alias}.org_id "
+            f"AND vc.ancestor_id IN {managed})"), params
+
+
 def visible_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
     """SQL predicate: managers of the publisher (or above) see every project, drafts included; members of orgs in
     the publisher's subtree, members of partner units paired with the publisher's lineage, and members of orgs
     allied (党建联盟) with the publisher's lineage see the others."""
-    managed, managed_params = db.in_list(scope.managed_org_ids)
+    manages, managed_params = _manages_sql(scope, alias)
     members, member_params = db.in_list(scope.member_org_ids)
     sql = (
-        f"(EXISTS (SELECT 1 FROM org_closure vc WHERE vc.descendant_id = {alias}.org_id AND vc.ancestor_id IN {managed})"
+        f"({manages}"
         f" OR ({alias}.status <> 'DRAFT' AND ("
         f"EXISTS (SELECT 1 FROM org_closure vc WHERE vc.ancestor_id = {alias}.org_id AND vc.descendant_id IN {members})"
         f" OR EXISTS (SELECT 1 FROM partnership vp JOIN org_closure vc ON vc.ancestor_id = vp.org_id "
@@ -184,13 +191,6 @@ async def get(*, project_id: int) -> Project | None:
 async def get_many(*, project_ids: list[int]) -> dict[int, Project]:
     """Projects by primary key, one statement."""
     return {p.id: p for p in await Project.filter(id__in=project_ids)}
-
-
-def _manages_sql(scope: Scope, alias: str = "p") -> tuple[str, list]:
-    """SQL predicate: the viewer is ADMIN/STAFF of the publisher or above (`auth.policies.can_manage`)."""
-    managed, params = db.in_list(scope.managed_org_ids)
-    return (f"EXISTS (SELECT 1 FROM org_closure gc WHERE gc.descendant_id = {alias}.org_id "
-            f"AND gc.ancestor_id IN {managed})"), params
 
 
 async def get_visible(*, scope: Scope, project_ids: list[int]) -> dict[int, ProjectWith]:

@@ -16,7 +16,7 @@ from models.order import OrderEvent as EventRow
 from models.project import Claim as ClaimRow
 from models.project import Project as ProjectRow
 from schema.relay import encode_cursor
-from tests.conftest import Api, count_sql, gid, org_id, person, pk
+from tests.conftest import Api, count_sql, gid, org_id, person, pk, project_gid
 
 DISTRICT, STREET, COMMUNITY, BRANCH = "思明区", "嘉莲街道", "莲花北社区", "观远里小区党支部"
 XUNSIDING, JIEAN, PROPERTY_TEAM, GUANYUANLI = "巡司顶社区", "厦门市捷安集团党支部", "观远里自管物业服务队", "观远里小区"
@@ -154,8 +154,8 @@ async def test_projects_near_me(demo: Api) -> None:
                 await ok(demo, CLOSE, BRANCH_ADMIN, projectId=project)
             elif spec["title"] == "已认领项目":
                 await claim(demo, project, MEMBER)
-    await claim(demo, await _project_gid("近邻项目20"), OTHER_MEMBER)
-    await ok(demo, WITHDRAW, MEMBER, claimId=await claim(demo, await _project_gid("近邻项目19"), MEMBER))
+    await claim(demo, await project_gid("近邻项目20"), OTHER_MEMBER)
+    await ok(demo, WITHDRAW, MEMBER, claimId=await claim(demo, await project_gid("近邻项目19"), MEMBER))
 
     twenty, data = await open_screen(demo, PROJECTS_NEAR_ME, MEMBER, first=20)
     expected = []
@@ -166,10 +166,6 @@ async def test_projects_near_me(demo: Api) -> None:
                                            claim_status="WITHDRAWN" if i == 19 else None))
     assert data == {"projects": {"nodes": expected, "pageInfo": page_info(pk(expected[-1]["id"]), has_next=True)}}
     assert_same_cost(two, twenty)
-
-
-async def _project_gid(title: str) -> str:
-    return gid("Project", (await ProjectRow.get(title=title)).id)
 
 
 # The member's whole project list through `edges { node }` and a named fragment: the page's look-ahead finds the

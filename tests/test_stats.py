@@ -299,9 +299,7 @@ async def test_restore_brings_its_counters(demo: Api, tmp_path: Path) -> None:
     target = tmp_path / "target.sqlite3"
     await _copy_memory_database(target)  # holds a registration more than the backup
     backup.restore_sqlite(copy, str(target), force=True)
-    await Tortoise.close_connections()
-    EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(f"sqlite://{target}"), _enable_global_fallback=True)
+    await _reconnect(f"sqlite://{target}")
     await exact("a restore over a database with other rows")
     assert await Registration.filter(active_user_id__not_isnull=True).count() == 1
 
@@ -317,15 +315,20 @@ async def test_pg_restore_brings_its_counters(demo: Api, tmp_path: Path) -> None
     await asyncio.to_thread(backup.backup_postgres, TEST_DB_URL or "", archive)
     async with scratch_pg_database("stats") as url:
         await asyncio.to_thread(backup.restore_postgres, archive, url, force=False)  # it runs its own event loop
-        await Tortoise.close_connections()
-        EXECUTOR_CACHE.clear()
-        await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+        await _reconnect(url)
         await exact("a restore")
         await registration_model.register(user_id=(await user("13900000042")).id,
                                           branch_id=(await org("海龙小区党支部")).id, member_type=MemberType.RETIRED,
                                           work_unit=None)
         await exact("a write after the restore")
         await Tortoise.close_connections()
+
+
+async def _reconnect(url: str) -> None:
+    """Point tortoise at the restored database (statements cached for the old connection dropped)."""
+    await Tortoise.close_connections()
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
 
 
 async def _copy_memory_database(path: Path) -> None:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,13 +26,23 @@ def dist(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _app(dist: Path) -> Any:
+    """The app with the web app's build at `dist` (the API's database set up by the `database` fixture)."""
+    return create_app(make_settings(web_dist=str(dist)), init_db=False)
+
+
+def _client(app: object) -> httpx.AsyncClient:
+    """A client that sends its requests straight into the app."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")  # type: ignore[arg-type]
+
+
 async def _get(app: object, path: str) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:  # type: ignore
+    async with _client(app) as http:
         return await http.get(path)
 
 
 async def test_the_app_is_served_at_the_root_and_on_its_own_routes(database: None, dist: Path) -> None:
-    app = create_app(make_settings(web_dist=str(dist)), init_db=False)
+    app = _app(dist)
     for path in ("/", "/orders/42", "/me"):
         answer = await _get(app, path)
         assert (answer.status_code, answer.text, answer.headers["cache-control"]) == (200, INDEX, "no-cache"), path
@@ -42,9 +53,9 @@ async def test_the_app_is_served_at_the_root_and_on_its_own_routes(database: Non
 
 
 async def test_the_api_keeps_its_paths(database: None, dist: Path) -> None:
-    app = create_app(make_settings(web_dist=str(dist)), init_db=False)
+    app = _app(dist)
     assert (await _get(app, "/healthz")).json() == {"status": "ok"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with _client(app) as http:
         answer = await http.post("/graphql", json={"query": "{ __typename }"})
     assert answer.json() == {"data": {"__typename": "Query"}}
     # A path under the API's own first segments that no API route takes is a 404, never the app's page.
@@ -55,7 +66,7 @@ async def test_the_api_keeps_its_paths(database: None, dist: Path) -> None:
 async def test_without_a_build_the_api_runs_alone_and_says_how_to_build(
         database: None, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="jinlin"):
-        app = create_app(make_settings(web_dist=str(tmp_path / "nothing")), init_db=False)
+        app = _app(tmp_path / "nothing")
     assert [r.getMessage() for r in caplog.records if "web app" in r.getMessage()] == [
         f"no web app build in {tmp_path / 'nothing'}: serving the API alone (build the app: cd web && npm ci && "
         "npm run build)"]
@@ -74,8 +85,8 @@ def _hash_only(query: str) -> dict[str, str]:
 async def test_the_apps_own_documents_are_known_from_the_start(database: None, dist: Path) -> None:
     """The build's manifest: the app's first query by hash is found at once, not a miss and a second round trip."""
     (dist / "persisted-documents.json").write_text(json.dumps({hashlib.sha256(KNOWN.encode()).hexdigest(): KNOWN}))
-    app = create_app(make_settings(web_dist=str(dist)), init_db=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    app = _app(dist)
+    async with _client(app) as http:
         known = await http.get("/graphql", params=_hash_only(KNOWN))
         other = await http.get("/graphql", params=_hash_only("query Other { __typename }"))
     assert known.json() == {"data": {"__typename": "Query"}}
@@ -86,11 +97,11 @@ async def test_a_manifest_that_does_not_check_out_is_ignored_with_a_warning(
         database: None, dist: Path, caplog: pytest.LogCaptureFixture) -> None:
     (dist / "persisted-documents.json").write_text(json.dumps({"0" * 64: KNOWN}))
     with caplog.at_level(logging.INFO, logger="jinlin"):
-        app = create_app(make_settings(web_dist=str(dist)), init_db=False)
+        app = _app(dist)
     assert [r.getMessage() for r in caplog.records if "manifest" in r.getMessage()] == [
         f"ignoring the web app's manifest: the persisted-query manifest {dist / 'persisted-documents.json'} has an "
         "entry whose id is not its SHA-256"]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    async with _client(app) as http:
         answer = await http.get("/graphql", params=_hash_only(KNOWN))
     assert answer.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
@@ -110,7 +121,7 @@ def precompressed(dist: Path) -> Path:
 
 async def _raw(app: object, path: str, headers: dict[str, str], method: str = "GET") -> tuple[httpx.Response, bytes]:
     """The answer and its body as sent (httpx would decode a Content-Encoding it knows)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:  # type: ignore
+    async with _client(app) as http:
         async with http.stream(method, path, headers=headers) as answer:
             return answer, b"".join([chunk async for chunk in answer.aiter_raw()])
 
@@ -127,7 +138,7 @@ async def _raw(app: object, path: str, headers: dict[str, str], method: str = "G
 ])
 async def test_a_precompressed_copy_goes_out_when_the_client_accepts_it(
         database: None, precompressed: Path, accept: str, coding: str | None, body: bytes) -> None:
-    app = create_app(make_settings(web_dist=str(precompressed)), init_db=False)
+    app = _app(precompressed)
     answer, raw = await _raw(app, f"/{ASSET}", {"Accept-Encoding": accept})
     assert answer.status_code == 200
     assert answer.headers.get("content-encoding") == coding
@@ -138,7 +149,7 @@ async def test_a_precompressed_copy_goes_out_when_the_client_accepts_it(
 
 
 async def test_the_apps_routes_get_the_precompressed_index_too(database: None, precompressed: Path) -> None:
-    app = create_app(make_settings(web_dist=str(precompressed)), init_db=False)
+    app = _app(precompressed)
     for path in ("/", "/orders/42"):
         answer, raw = await _raw(app, path, {"Accept-Encoding": "gzip, br"})
         assert (answer.status_code, raw, answer.headers["content-encoding"]) == (200, b"br-copy-of-index", "br"), path
@@ -151,7 +162,7 @@ async def test_the_apps_routes_get_the_precompressed_index_too(database: None, p
 
 
 async def test_each_copy_has_its_own_etag_and_revalidates(database: None, precompressed: Path) -> None:
-    app = create_app(make_settings(web_dist=str(precompressed)), init_db=False)
+    app = _app(precompressed)
     tags = {}
     for accept in ("br", "gzip", "identity"):
         answer, _ = await _raw(app, f"/{ASSET}", {"Accept-Encoding": accept})
@@ -168,7 +179,7 @@ async def test_each_copy_has_its_own_etag_and_revalidates(database: None, precom
 
 
 async def test_head_and_ranges_work_on_a_precompressed_copy(database: None, precompressed: Path) -> None:
-    app = create_app(make_settings(web_dist=str(precompressed)), init_db=False)
+    app = _app(precompressed)
     answer, raw = await _raw(app, f"/{ASSET}", {"Accept-Encoding": "br"}, method="HEAD")
     assert (answer.status_code, raw, answer.headers["content-length"]) == (200, b"", str(len(BR)))
     assert answer.headers["content-encoding"] == "br"
@@ -181,7 +192,7 @@ async def test_a_copy_older_than_its_file_is_not_sent(database: None, precompres
     asset = precompressed / ASSET
     later = os.stat(asset).st_mtime + 60
     os.utime(asset, (later, later))  # the file changed after the copies were written
-    app = create_app(make_settings(web_dist=str(precompressed)), init_db=False)
+    app = _app(precompressed)
     answer, raw = await _raw(app, f"/{ASSET}", {"Accept-Encoding": "br, gzip"})
     assert (answer.status_code, answer.headers.get("content-encoding")) == (200, None)
     assert raw == "console.log('近邻')".encode()
